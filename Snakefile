@@ -1,0 +1,32 @@
+# xstilts: X-STILTs (Phang et al., AACL 2020) + a robustness study, as one Snakemake DAG.
+# Default: the embedded micro run (config.yaml). Paper scale: --configfile config/paper.yaml.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/pretrain.smk"
+include: "rules/perturb.smk"
+include: "rules/intermediate.smk"
+include: "rules/finetune.smk"
+include: "rules/retrieve.smk"
+include: "rules/aggregate.smk"
+include: "rules/paper.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/tidy.tsv",
+        PAPER_OUTPUTS,
+
+
+# Named targets: `snakemake tables` rebuilds tables, claims and figures from the tidy results.
+rule tables:
+    input:
+        PAPER_OUTPUTS,

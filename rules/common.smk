@@ -1,0 +1,111 @@
+# Validation, wildcard constraints and input functions: the other .smk files stay declarative.
+import os
+from pathlib import Path
+
+from snakemake.logging import logger
+from snakemake.utils import validate
+
+validate(config, "schemas/config.schema.yaml")
+
+# Compute jobs never reach the hub (cluster nodes have no internet); downloads are localrules.
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+}.items():
+    os.environ.setdefault(_k, _v)
+
+from xstilts import tasks as _T
+from xstilts import config as _C
+
+_C.check(config)  # cross-field checks the JSON Schema cannot express (names the key)
+
+DATA = f"resources/data/{config['data']['source']}"
+if (
+    config["data"]["source"] == "hub"
+    and "ccg" in config["intermediate_tasks"]
+    and not config["data"].get("ccgbank_path")
+):
+    # CCGbank is LDC-licensed: no public download. Leave CCG out of the DAG, once, loudly; the claims
+    # table marks what depends on it.
+    logger.warning(
+        "config data.ccgbank_path is unset: CCG intermediate training is left out "
+        "(CCGbank is LDC-licensed; set the path to a local copy to include it)"
+    )
+    config["intermediate_tasks"] = [
+        t for t in config["intermediate_tasks"] if t != "ccg"
+    ]
+    config["controls"]["mt_tasks"] = [
+        t for t in config["controls"]["mt_tasks"] if t != "ccg"
+    ]
+HUB_TASKS = (
+    list(config["targets"])
+    + (["squad_v1"] if {"xquad", "mlqa"} & set(config["targets"]) else [])
+    + list(config["intermediate_tasks"])
+    + (["mlm_corpus"] if "mlm_control" in config["phases"] else [])
+)
+MODELS = "resources/models"
+ENCODERS = ["pretrained"] + (["random"] if config["control_encoder"]["enabled"] else [])
+ITASKS = _C.itasks(config)
+TTASKS_TRAINED = [t for t in config["targets"] if t in _T.TRAINABLE_TARGETS]
+RETRIEVAL = [t for t in config["targets"] if t in _T.RETRIEVAL_TARGETS]
+PERTURB_TASKS = [t for t in config["perturb"]["tasks"] if t in config["targets"]]
+FT_UNITS = ["all"] if config["bundle_targets"] else TTASKS_TRAINED
+ISEED = config["intermediate_seed"]
+# One pinned environment per scale for every rule (--sdm conda); the cluster one has CUDA torch + faiss-gpu.
+ENV = "../envs/cluster.yaml" if config["scale"] == "paper" else "../envs/xstilts.yaml"
+THREADS = config["resources"]["threads"]
+
+
+wildcard_constraints:
+    encoder="|".join(["pretrained", "random"]),
+    itask="|".join(_T.INTERMEDIATE_TASKS + _T.SPECIAL_ITASKS),
+    ttask="|".join(_T.TARGET_TASKS + ["all"]),
+    seed=r"\d+",
+
+
+def runs():
+    """(encoder, itask) pairs of this config: every phase on the main encoder, the configured phases
+    on the random-init control encoder."""
+    out = [("pretrained", i) for i in ITASKS]
+    if config["control_encoder"]["enabled"]:
+        out += [
+            ("random", i) for i in config["control_encoder"]["itasks"] if i in ITASKS
+        ]
+    return out
+
+
+def encoder_dir(wildcards):
+    """The encoder a target or retrieval job starts from: the raw encoder for the baseline, else the
+    intermediate model."""
+    if wildcards.itask == "baseline":
+        return f"{MODELS}/encoder~{wildcards.encoder}"
+    return f"results/intermediate/encoder~{wildcards.encoder}/itask~{wildcards.itask}/seed~{ISEED}/model"
+
+
+def ft_targets(wildcards):
+    return TTASKS_TRAINED if wildcards.ttask == "all" else [wildcards.ttask]
+
+
+def finetune_outputs():
+    return (
+        [
+            f"results/finetune/encoder~{e}/itask~{i}/ttask~{t}/seed~{s}/metrics.json"
+            for e, i in runs()
+            for t in FT_UNITS
+            for s in config["seeds"]
+        ]
+        if TTASKS_TRAINED
+        else []
+    )
+
+
+def retrieve_outputs():
+    return (
+        [
+            f"results/retrieve/encoder~{e}/itask~{i}/seed~{ISEED}/metrics.json"
+            for e, i in runs()
+        ]
+        if RETRIEVAL
+        else []
+    )

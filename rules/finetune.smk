@@ -1,0 +1,31 @@
+# Phase 3: fresh head, fine-tune on English, select on English dev, evaluate zero-shot on every language,
+# clean and perturbed. ttask~all = every trainable target in one job (embedded: saves start-up time).
+
+
+rule finetune_target:
+    input:
+        data=f"{DATA}/manifest.json",
+        encoder=encoder_dir,
+        perturbed=lambda w: [
+            f"resources/perturbed/task~{t}/manifest.json"
+            for t in ft_targets(w)
+            if t in PERTURB_TASKS
+        ],
+    output:
+        metrics="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/metrics.json",
+    log:
+        "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
+    benchmark:
+        "benchmarks/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.tsv"
+    conda:
+        ENV
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=240,
+        gpu=1 if config["scale"] == "paper" else 0,
+    params:
+        data=lambda w, input: os.path.dirname(input.data),
+        ttasks=ft_targets,
+    script:
+        "../scripts/finetune_target.py"

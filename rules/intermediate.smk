@@ -1,0 +1,27 @@
+# Phase 2: English intermediate-task training (one task, all nine, MLM control, MT control).
+# Checkpoints go to an undeclared scratch folder so a rerun can resume; only the model is declared.
+
+
+rule train_intermediate:
+    input:
+        data=f"{DATA}/manifest.json",
+        encoder=f"{MODELS}/encoder~{{encoder}}",
+    output:
+        model=directory(
+            "results/intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}/model"
+        ),
+    log:
+        "logs/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
+    benchmark:
+        "benchmarks/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
+    conda:
+        ENV
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=1 if config["scale"] == "paper" else 0,
+    params:
+        data=lambda w, input: os.path.dirname(input.data),
+    script:
+        "../scripts/train_intermediate.py"

@@ -1,0 +1,75 @@
+# Phase 1. Embedded: tokenizer + tiny XLM-R MLM-pretrained on the micro corpus (and the random-init
+# control encoder). Paper: xlm-roberta-large, fetched once as a localrule.
+
+
+if config["model"]["source"] == "micro":
+
+    rule train_tokenizer:
+        input:
+            f"{DATA}/manifest.json",
+        output:
+            directory(f"{MODELS}/tokenizer"),
+        log:
+            "logs/train_tokenizer.log",
+        conda:
+            ENV
+        params:
+            vocab_size=config["model"]["tokenizer"]["vocab_size"],
+            languages=config["languages"],
+            seed=config["data"]["seed"],
+        script:
+            "../scripts/train_tokenizer.py"
+
+    rule pretrain_encoder:
+        input:
+            data=f"{DATA}/manifest.json",
+            tokenizer=f"{MODELS}/tokenizer",
+        output:
+            directory(f"{MODELS}/encoder~{{encoder}}"),
+        log:
+            "logs/pretrain_encoder/encoder~{encoder}.log",
+        benchmark:
+            "benchmarks/pretrain_encoder/encoder~{encoder}.tsv"
+        conda:
+            ENV
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        params:
+            arch=config["model"]["arch"],
+            hp=config["model"]["pretrain"],
+            languages=config["languages"],
+            seed=config["data"]["seed"],
+        script:
+            "../scripts/pretrain_encoder.py"
+
+else:
+
+    rule download_model:
+        output:
+            directory(f"{MODELS}/encoder~pretrained"),
+        log:
+            "logs/download_model.log",
+        localrule: True
+        conda:
+            ENV
+        params:
+            hub_id=config["model"]["hub_id"],
+            revision=config["model"]["revision"],
+        script:
+            "../scripts/download_model.py"
+
+    rule init_random_encoder:
+        input:
+            f"{MODELS}/encoder~pretrained",
+        output:
+            directory(f"{MODELS}/encoder~random"),
+        log:
+            "logs/init_random_encoder.log",
+        conda:
+            ENV
+        params:
+            seed=config["intermediate_seed"],
+        script:
+            "../scripts/init_random_encoder.py"

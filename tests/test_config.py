@@ -1,0 +1,60 @@
+"""A bad config is refused before any job starts, with the offending key named."""
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+
+def dry_run(tmp_path, extra: dict | None = None, configfile=None):
+    args = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--directory", str(REPO)]
+    if extra is not None:
+        p = tmp_path / "bad.yaml"
+        p.write_text(yaml.safe_dump(extra))
+        args += ["--configfile", str(p)]
+    if configfile:
+        args += ["--configfile", str(configfile)]
+    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ({"seedz": [1]}, "seedz"),  # misspelled top-level key
+    ({"retrieval": {"layr": 3}}, "layr"),  # misspelled nested key
+    ({"seeds": "one"}, "seeds"),  # wrong type
+    ({"train": {"defaults": {"lr": -0.1}}}, "lr"),  # negative learning rate
+    ({"targets": ["xnli", "xnlj"]}, "xnlj"),  # unknown task
+    ({"languages": []}, "languages"),  # empty language list
+])
+def test_bad_config_refused_with_key_named(tmp_path, extra, needle):
+    r = dry_run(tmp_path, extra)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert needle in out, out[-2000:]
+    assert "rule " not in r.stdout  # nothing was planned, let alone run
+
+
+def test_unknown_task_in_cross_field_check(tmp_path):
+    r = dry_run(tmp_path, {"perturb": {"tasks": ["bucc"]}})
+    assert r.returncode != 0 and "perturb.tasks[0]" in r.stdout + r.stderr
+
+
+def test_default_config_plans(tmp_path):
+    r = dry_run(tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "finetune_target" in r.stdout and "retrieve_sentences" in r.stdout
+
+
+def test_paper_config_plans_full_grid(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"],
+                       cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    stats = r.stdout[r.stdout.index("Job stats"):]
+    counts = {l.split()[0]: int(l.split()[1]) for l in stats.splitlines()[3:] if len(l.split()) == 2
+              and l.split()[1].isdigit()}
+    # 8 available intermediate tasks (CCG needs CCGbank) + multitask + 2 controls
+    assert counts["train_intermediate"] == 11
+    # (baseline + 11) encoders x 7 targets x 3 seeds
+    assert counts["finetune_target"] == 12 * 7 * 3
+    assert counts["retrieve_sentences"] == 12

@@ -1,0 +1,124 @@
+"""Tokenizer, encoder loading, features and heads on real text (German, Chinese, Arabic fixtures)."""
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from xstilts import features as F
+from xstilts import loaders as L
+from xstilts import tasks as T
+from xstilts.modeling import MultiTaskModel, build_micro_encoder, load_encoder, make_head, save_encoder, \
+    train_tokenizer
+
+ARCH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
+        "max_position_embeddings": 514}
+
+
+def fixture_texts(real):
+    texts = []
+    for lang in ("deu", "cmn", "ara"):
+        for side in (lang, "eng"):
+            p = real / "tatoeba" / f"tatoeba.{lang}-eng.{side}"
+            texts += [l.strip() for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
+    for name in ("en_ewt", "zh_gsd", "ar_pud"):
+        for r in L.udpos_from_conllu(next((real / "udpos").glob(f"{name}*.conllu"))):
+            texts.append(" ".join(r["tokens"]))
+    for f in (real / "xquad").glob("*.json"):
+        for r in L.squad_from_json(f):
+            texts += [r["context"], r["question"]]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def tok_dir(real, tmp_path_factory):
+    d = tmp_path_factory.mktemp("tok")
+    train_tokenizer(fixture_texts(real), d, vocab_size=1500, seed=0)
+    return d
+
+
+def test_tokenizer_has_almost_no_unknowns_on_its_own_corpus(real, tok_dir):
+    from xstilts.modeling import load_tokenizer
+    tok = load_tokenizer(tok_dir)
+    ids = [i for t in fixture_texts(real) for i in tok(t, add_special_tokens=False)["input_ids"]]
+    assert len(ids) > 10000
+    assert sum(i == tok.unk_token_id for i in ids) / len(ids) < 0.005
+    # XLM-R's special-token layout, which the conversion must keep
+    assert (tok.bos_token_id, tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2, 3)
+    assert tok.mask_token_id == len(tok) - 1
+
+
+def test_vocab_file_constructor_trap_is_avoided(tok_dir):
+    """transformers 5: XLMRobertaTokenizer(vocab_file=...) ignores the file; our loader must not use it."""
+    from xstilts.modeling import load_tokenizer
+    tok = load_tokenizer(tok_dir)
+    ids = tok("Ich habe Hunger.", add_special_tokens=False)["input_ids"]
+    assert tok.unk_token_id not in ids
+
+
+def test_tagging_labels_first_subtoken_on_real_chinese_and_arabic(real, tok_dir):
+    from xstilts.modeling import load_tokenizer
+    tok = load_tokenizer(tok_dir)
+    for name in ("zh_gsd", "ar_pud"):
+        recs = L.udpos_from_conllu(next((real / "udpos").glob(f"{name}*.conllu")))[:20]
+        enc = F.encode(recs, T.get("udpos"), tok, 512, list(T.UPOS))
+        for f, r in zip(enc.features, recs):
+            labelled = [y for y in f["labels"] if y != -100]
+            assert len(labelled) == len(r["tokens"]) == len(f["first"])
+            assert [T.UPOS[y] for y in labelled] == r["tags"]
+
+
+def test_qa_answer_spans_roundtrip_on_real_xquad(real, tok_dir):
+    from xstilts.modeling import load_tokenizer
+    tok = load_tokenizer(tok_dir)
+    for lang in ("de", "zh"):
+        recs = L.squad_from_json(real / "xquad" / f"xquad.{lang}.json")[:40]
+        enc = F.encode(recs, T.get("xquad"), tok, 512, train=True)
+        hits = 0
+        for f in enc.features:
+            r = recs[f["ex"]]
+            if f["start"] == 0:
+                continue
+            s, e = f["offsets"][f["start"]][0], f["offsets"][f["end"]][1]
+            span = r["context"][s:e]
+            assert r["answers"]["text"][0] in span  # token boundaries may widen, never cut, the answer
+            assert len(span) <= len(r["answers"]["text"][0]) + 8
+            hits += 1
+        assert hits >= 30
+
+
+def test_heads_forward_every_format_and_encoder_saved_without_heads(tok_dir, tmp_path):
+    model, tok = build_micro_encoder(tok_dir, ARCH, seed=0)
+    model.save_pretrained(tmp_path / "enc")
+    tok.save_pretrained(tmp_path / "enc")
+    enc, tok = load_encoder(tmp_path / "enc")
+    heads = {n: make_head(T.get(n), 32, k) for n, k in
+             [("xnli", 3), ("udpos", 17), ("xquad", 0), ("hellaswag", 0)]}
+    m = MultiTaskModel(enc, heads, {n: T.get(n).format for n in heads})
+    recs = {"xnli": [{"id": "a", "text_a": "Ein Hund.", "text_b": "Ein Tier.", "label": 0}],
+            "udpos": [{"id": "a", "tokens": ["Ein", "Hund"], "tags": ["DET", "NOUN"]}],
+            "xquad": [{"id": "a", "context": "Anna wohnt in Berlin.", "question": "Wo?",
+                       "answers": {"text": ["Berlin"], "answer_start": [14]}}],
+            "hellaswag": [{"id": "a", "context": "Er isst", "question": "", "choices": ["a", "b", "c", "d"],
+                           "label": 2}]}
+    for name, rs in recs.items():
+        e = F.encode(rs, T.get(name), tok, 64, list(T.UPOS) if name == "udpos" else None, train=True)
+        loss, logits = m(name, F.collate(e, [0], tok.pad_token_id))
+        assert torch.isfinite(loss)
+        loss.backward()
+    save_encoder(m, tok, tmp_path / "out", {"x": 1})
+    with safe_open(str(tmp_path / "out" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert keys and not any(k.startswith("heads") or "lm_head" in k for k in keys)
+    assert json.loads((tmp_path / "out" / "xstilts_run.json").read_text())["x"] == 1
+
+
+def test_load_encoder_refuses_wrong_architecture_and_missing_tokenizer(tok_dir, tmp_path):
+    from transformers import GPT2Config, GPT2Model
+    GPT2Model(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=50)).save_pretrained(tmp_path / "gpt")
+    with pytest.raises(ValueError, match="model_type 'gpt2'"):
+        load_encoder(tmp_path / "gpt")
+    model, tok = build_micro_encoder(tok_dir, ARCH, seed=0)
+    model.save_pretrained(tmp_path / "notok")
+    with pytest.raises(FileNotFoundError, match="no tokenizer files"):
+        load_encoder(tmp_path / "notok")

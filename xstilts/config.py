@@ -1,0 +1,57 @@
+"""Config checks the JSON Schema cannot express, and the phases a config implies.
+
+Every error names the config key, and runs before any job starts (rules/common.smk calls `check`).
+"""
+from __future__ import annotations
+
+from . import tasks as T
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def itasks(config: dict) -> list[str]:
+    """All intermediate phases of a run: the baseline and controls from `phases`, then the single tasks."""
+    order = [p for p in ("baseline",) if p in config["phases"]]
+    order += list(config["intermediate_tasks"])
+    order += [p for p in config["phases"] if p != "baseline"]
+    return order
+
+
+def check(config: dict) -> None:
+    for key in ("targets", "intermediate_tasks"):
+        for i, name in enumerate(config[key]):
+            role = "target" if key == "targets" else "intermediate"
+            if name not in T.TASKS or T.TASKS[name].role != role:
+                known = T.TARGET_TASKS if role == "target" else T.INTERMEDIATE_TASKS
+                raise ConfigError(f"config key {key}[{i}]: unknown {role} task {name!r}; "
+                                  f"known: {', '.join(known)}")
+    if "en" not in config["languages"]:
+        raise ConfigError("config key languages: must include 'en' (the training language)")
+    for i, t in enumerate(config["perturb"]["tasks"]):
+        if t not in T.TARGET_TASKS or t == "bucc":
+            raise ConfigError(f"config key perturb.tasks[{i}]: {t!r} is not a perturbable target task "
+                              f"(targets other than bucc)")
+    for i, t in enumerate(config["controls"]["mt_tasks"]):
+        if t not in T.INTERMEDIATE_TASKS:
+            raise ConfigError(f"config key controls.mt_tasks[{i}]: unknown intermediate task {t!r}")
+    for i, p in enumerate(config["control_encoder"]["itasks"]):
+        if p not in itasks(config):
+            raise ConfigError(f"config key control_encoder.itasks[{i}]: {p!r} is not a phase of this run "
+                              f"(phases + intermediate_tasks)")
+    if config["phases"] and any(p in ("multitask", "mlm_control", "mt_control") for p in config["phases"]) \
+            and not config["intermediate_tasks"]:
+        raise ConfigError("config key phases: multitask and the controls need intermediate_tasks")
+    for phase in ("intermediate", "target"):
+        for task, hp in config["train"].get(phase, {}).items():
+            if task == "_all" or task == "multitask":
+                continue
+            if task not in T.TASKS:
+                raise ConfigError(f"config key train.{phase}.{task}: unknown task {task!r}")
+    src, model = config["data"]["source"], config["model"]
+    if model["source"] == "hub" and not model.get("hub_id"):
+        raise ConfigError("config key model.hub_id: required when model.source is 'hub'")
+    if src == "hub" and model["source"] == "micro":
+        raise ConfigError("config key model.source: the micro model is pretrained on micro data; "
+                          "use data.source: micro or model.source: hub")

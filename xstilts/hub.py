@@ -1,0 +1,569 @@
+"""Paper-scale data: read every task from the Hugging Face hub (or its raw upstream files) at pinned revisions
+and write `resources/data/hub/task~<task>/...` in the layout of docs/records.md.
+
+`SOURCES` says, per task, which repo/config/split (or raw URL) feeds which of our splits and languages; the
+row -> record conversion is `xstilts.loaders`, and `loaders.write_task` writes and validates. Only
+`prepare_task` touches the network, through two injectable callables, so everything here is testable offline:
+
+* `load(repo, config, split, revision=None, streaming=False, parquet_layout=False)` -> iterable of hub rows;
+  the default `hub_load` is `datasets.load_dataset`. `parquet_layout=True` reads a `refs/convert/parquet`-style
+  branch (`<config>/<split>/*.parquet`), which is how repos that are still script-only on `main`
+  (datasets 5.x cannot run scripts, HUB_SCHEMAS.md) are read.
+* `fetch(url)` -> binary file object, for raw files (BUCC tarballs, fallbacks); default `urllib`.
+
+Our splits: train / dev (= hub `validation`) / test. Targets get the English training set they fine-tune on
+(`tasks.Task.train_from`) and dev/test in every language that has them; intermediate tasks get English train and
+dev; the MNLI task also gets the XNLI-MT 1.0 translations of its training set as `lang~<l>/train.jsonl` (MT
+control). A load that fails (script-only repo, missing parquet export) falls back to the source's listed
+alternatives holding the same data, unless the repo's revision was pinned by the caller; bad rows never fall back,
+they raise `records.RecordError` naming repo, config, split and row.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import lzma
+import re
+import tarfile
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from . import loaders as L
+from . import records as R
+from . import tasks as T
+from .records import RecordError
+
+PARQUET_BRANCH = "refs/convert/parquet"
+
+# Pins that HUB_SCHEMAS.md verified as commits holding the parquet data; any repo can be (re)pinned with
+# `revisions={repo: sha}` (config `data.revisions`). google/xtreme is left on main on purpose: its parquet
+# conversion added one config per commit, so no commit seen there holds all 183 configs.
+DEFAULT_REVISIONS = {
+    "facebook/xnli": "83ecd0da7773326e49a494fca44b9467b27103c8",
+    "facebook/anli": "8e4813d81f46d313dac7892e1c28076917cfcdf9",
+    "stanfordnlp/snli": "cdb5c3d5eed6ead6e5a341c8e56e669bb666725b",
+    "nyu-mll/glue": "0de23925db68e9cf6287d3776a0f67f5267a42eb",
+    "rajpurkar/squad_v2": "dccd52e142ef4ad27083cc78299b15ebccb8fd13",
+}
+
+# --- languages per task (HUB_SCHEMAS §1-3, PROTOCOL.md) -------------------------------------------------------
+XNLI_LANGS = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
+PAWSX_LANGS = ("de", "en", "es", "fr", "ja", "ko", "zh")
+UDPOS_NAMES = {code: name for name, code in L.UDPOS_LANGUAGES.items()}  # en -> English
+UDPOS_LANGS = tuple(UDPOS_NAMES)
+UDPOS_NO_DEV = ("kk", "tl", "th", "yo")  # Kazakh train+test, Tagalog/Thai/Yoruba test only
+PANX_LANGS = ("af", "ar", "bg", "bn", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "hu", "id",
+              "it", "ja", "jv", "ka", "kk", "ko", "ml", "mr", "ms", "my", "nl", "pt", "ru", "sw", "ta", "te", "th",
+              "tl", "tr", "ur", "vi", "yo", "zh")
+XQUAD_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+MLQA_LANGS = ("ar", "de", "en", "es", "hi", "vi", "zh")
+TYDIQA_LANGS = tuple(L.TYDIQA_LANGS.values())
+BUCC_LANGS = ("de", "fr", "ru", "zh")
+ISO3 = {code: iso3 for iso3, code in L.TATOEBA_ISO3.items()}  # de -> deu
+TATOEBA_LANGS = tuple(ISO3)
+CC100_LANGS = PANX_LANGS  # CC-100 covers all 40 XTREME languages
+CC100_CODES = {"zh": "zh-Hans"}  # CC-100 splits Chinese by script
+EN = ("en",)
+
+BUCC_URL = "https://comparable.limsi.fr/bucc2018/bucc2018-{lang}-en.{release}-gold.tar.bz2"
+CC100_URL = "https://data.statmt.org/cc-100/{cc100}.txt.xz"
+HELLASWAG_URL = "https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_{split}.jsonl"
+COSMOSQA_URL = ("https://raw.githubusercontent.com/wilburOne/cosmosqa/"
+                "b6eb99cca4e2a51dd28a9a6f562534872d851639/data/{split}.csv")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One upstream table feeding one of our splits, for some languages of a task.
+
+    `config` (and `url`) may hold `{lang}`, `{Language}` (udpos name), `{lang3}` (Tatoeba ISO 639-3) and
+    `{cc100}` (CC-100 file code). `langs=None` means every language of the task. Records of parts with the same
+    (language, split) are concatenated; a `component` (ANLI+) prefixes their ids and is counted in
+    meta["components"]."""
+    split: str
+    repo: str | None = None
+    config: str | None = None
+    hub_split: str | None = None
+    convert: str = ""
+    langs: tuple[str, ...] | None = None
+    component: str | None = None
+    url: str | None = None
+    parquet_layout: bool = False
+    streaming: bool = False
+    alternatives: tuple["Part", ...] = ()
+    note: str = ""
+
+    def source(self, lang: str) -> str:
+        if self.url:
+            return self.url.format(**_fmt(lang))
+        if not self.repo:
+            return f"local files ({self.convert})"
+        where = self.repo + (f":{self.config.format(**_fmt(lang))}" if self.config else "")
+        return f"{where}:{self.hub_split}"
+
+
+@dataclass(frozen=True)
+class Source:
+    languages: tuple[str, ...]
+    parts: tuple[Part, ...]
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _fmt(lang: str) -> dict:
+    return {"lang": lang, "Language": UDPOS_NAMES.get(lang, lang), "lang3": ISO3.get(lang, lang),
+            "cc100": CC100_CODES.get(lang, lang)}
+
+
+def _pq(p: Part, config: str = "default") -> Part:
+    """The same table read from the repo's parquet conversion branch."""
+    return replace(p, config=config if p.config is None else p.config, parquet_layout=True, alternatives=())
+
+
+def _train_dev(repo, config, convert, train="train", dev="validation", **kw) -> tuple[Part, Part]:
+    return (Part("train", repo, config, train, convert, EN, **kw), Part("dev", repo, config, dev, convert, EN, **kw))
+
+
+def _with_pq_fallback(*parts: Part) -> tuple[Part, ...]:
+    return tuple(replace(p, alternatives=(_pq(p),)) for p in parts)
+
+
+_GLUE_MNLI_TRAIN = Part("train", "nyu-mll/glue", "mnli", "train", "nli_glue", EN)
+_TYDI = "google-research-datasets/tydiqa"
+_XT = "google/xtreme"
+
+SOURCES: dict[str, Source] = {
+    # --- targets ---------------------------------------------------------------------------------------------
+    "xnli": Source(XNLI_LANGS, (
+        replace(_GLUE_MNLI_TRAIN, note="English training = MNLI (PROTOCOL.md)"),
+        Part("dev", "facebook/xnli", "{lang}", "validation", "xnli"),
+        Part("test", "facebook/xnli", "{lang}", "test", "xnli"))),
+    "pawsx": Source(PAWSX_LANGS, _with_pq_fallback(
+        Part("train", "google-research-datasets/paws-x", "{lang}", "train", "pawsx", EN),
+        Part("dev", "google-research-datasets/paws-x", "{lang}", "validation", "pawsx"),
+        Part("test", "google-research-datasets/paws-x", "{lang}", "test", "pawsx")),
+        note="not google/xtreme PAWS-X.*, whose parser loses rows to quoting (HUB_SCHEMAS §1.2)"),
+    "udpos": Source(UDPOS_LANGS, (
+        Part("train", _XT, "udpos.{Language}", "train", "udpos", EN),
+        Part("dev", _XT, "udpos.{Language}", "validation", "udpos",
+             tuple(l for l in UDPOS_LANGS if l not in UDPOS_NO_DEV)),
+        Part("test", _XT, "udpos.{Language}", "test", "udpos")),
+        note="HF udpos keeps syntactic words of all treebanks of a language (HUB_SCHEMAS §1.3)"),
+    "panx": Source(PANX_LANGS, (
+        Part("train", _XT, "PAN-X.{lang}", "train", "panx", EN),
+        Part("dev", _XT, "PAN-X.{lang}", "validation", "panx"),
+        Part("test", _XT, "PAN-X.{lang}", "test", "panx"))),
+    "xquad": Source(XQUAD_LANGS, (Part("test", _XT, "XQuAD.{lang}", "validation", "qa"),),
+                    note="XQuAD has one split, used as test; English training/dev = squad_v1"),
+    "mlqa": Source(MLQA_LANGS, (
+        Part("dev", _XT, "MLQA.{lang}.{lang}", "validation", "qa"),
+        Part("test", _XT, "MLQA.{lang}.{lang}", "test", "qa"))),
+    "tydiqa": Source(TYDIQA_LANGS, tuple(replace(p, alternatives=(replace(p, repo=_XT, config="tydiqa"),)) for p in (
+        Part("train", _TYDI, "secondary_task", "train", "tydiqa_en", EN),
+        Part("dev", _TYDI, "secondary_task", "validation", "tydiqa", EN,
+             note="no public dev set: English dev = the English validation rows (also en test), as jiant did"),
+        Part("test", _TYDI, "secondary_task", "validation", "tydiqa"))),
+        note="GoldP; English-only training (3,696); official test hidden, validation used as test"),
+    "bucc": Source(BUCC_LANGS, (
+        Part("dev", url=BUCC_URL.replace("{release}", "sample"), convert="bucc:sample"),
+        Part("test", url=BUCC_URL.replace("{release}", "training"), convert="bucc:training")),
+        note="raw BUCC 2018 candidate pools; google/xtreme bucc18 holds gold pairs only"),
+    "tatoeba": Source(TATOEBA_LANGS, (Part("test", _XT, "tatoeba.{lang3}", "validation", "tatoeba"),)),
+    # --- training sets of targets and corpora ------------------------------------------------------------------
+    "squad_v1": Source(EN, _with_pq_fallback(*_train_dev("rajpurkar/squad", "plain_text", "qa"))),
+    "mlm_corpus": Source(CC100_LANGS, (
+        Part("train", "statmt/cc100", "{cc100}", "train", "mlm", parquet_layout=True, streaming=True,
+             alternatives=(Part("train", url=CC100_URL, convert="mlm_xz"),)),),
+        note="CC-100, first N non-empty lines per language"),
+    # --- intermediate tasks -------------------------------------------------------------------------------------
+    "anli_plus": Source(EN, tuple(
+        [Part("train", "facebook/anli", "plain_text", f"train_r{r}", "nli_anli", EN, f"anli_r{r}") for r in (1, 2, 3)]
+        + [replace(_GLUE_MNLI_TRAIN, component="mnli"),
+           Part("train", "stanfordnlp/snli", "plain_text", "train", "nli_snli", EN, "snli")]
+        + [Part("dev", "facebook/anli", "plain_text", f"dev_r{r}", "nli_anli", EN, f"anli_r{r}") for r in (1, 2, 3)]),
+        note="ANLI R1-R3 + MNLI + SNLI train (label -1 dropped); dev = ANLI dev R1-R3"),
+    "mnli": Source(XNLI_LANGS, (
+        _GLUE_MNLI_TRAIN,
+        Part("dev", "nyu-mll/glue", "mnli", "validation_matched", "nli_glue", EN),
+        Part("train", "facebook/xnli", "{lang}", "train", "xnli_mt", tuple(l for l in XNLI_LANGS if l != "en"),
+             note="XNLI-MT 1.0: MNLI train machine-translated (MT control)"))),
+    "qqp": Source(EN, _train_dev("nyu-mll/glue", "qqp", "qqp")),
+    "sst2": Source(EN, _train_dev("nyu-mll/glue", "sst2", "sst2")),
+    "squad_v2": Source(EN, _train_dev("rajpurkar/squad_v2", "squad_v2", "qa_v2")),
+    "hellaswag": Source(EN, (
+        Part("train", "Rowan/hellaswag", "default", "train", "hellaswag", EN, parquet_layout=True,
+             alternatives=(Part("train", url=HELLASWAG_URL.format(split="train"), convert="hellaswag_jsonl"),)),
+        Part("dev", "Rowan/hellaswag", "default", "validation", "hellaswag", EN, parquet_layout=True,
+             alternatives=(Part("dev", url=HELLASWAG_URL.format(split="val"), convert="hellaswag_jsonl"),))),
+        note="script-only on main: parquet conversion branch, raw jsonl as fallback"),
+    "cosmosqa": Source(EN, (
+        Part("train", "allenai/cosmos_qa", "default", "train", "cosmosqa", EN, parquet_layout=True,
+             alternatives=(Part("train", url=COSMOSQA_URL.format(split="train"), convert="cosmosqa_csv"),)),
+        Part("dev", "allenai/cosmos_qa", "default", "validation", "cosmosqa", EN, parquet_layout=True,
+             alternatives=(Part("dev", url=COSMOSQA_URL.format(split="valid"), convert="cosmosqa_csv"),))),
+        note="script-only on main: parquet conversion branch, raw csv as fallback"),
+    "commonsenseqa": Source(EN, _with_pq_fallback(*_train_dev("tau/commonsense_qa", None, "commonsenseqa"))),
+    "ccg": Source(EN, (Part("train", convert="ccgbank:02-21"), Part("dev", convert="ccgbank:00")),
+                  note="CCGbank (LDC2005T13) AUTO files from a local copy: sections 02-21 train, 00 dev"),
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# I/O hooks (the only network access)
+
+
+def hub_load(repo, config=None, split="train", revision=None, streaming=False, parquet_layout=False):
+    """`datasets.load_dataset` for one split. A parquet conversion branch is read as a data folder per config."""
+    import datasets
+    if parquet_layout:
+        return datasets.load_dataset(repo, data_dir=config, split=split, revision=revision, streaming=streaming)
+    return datasets.load_dataset(repo, config, split=split, revision=revision, streaming=streaming)
+
+
+def open_url(url):
+    import urllib.request
+    return urllib.request.urlopen(url, timeout=120)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# converters: (rows, lang, source, part, task) -> (records, n_dropped)
+
+
+def _nli(id_field, prefix=""):
+    def conv(rows, lang, source, part, task):
+        return L.nli_from_hub_rows(rows, source, task=task, id_field=id_field, id_prefix=prefix)
+    return conv
+
+
+def _plain(fn):
+    def conv(rows, lang, source, part, task):
+        return fn(rows, lang, source), 0
+    return conv
+
+
+def _tydiqa(rows, lang, source, part, task):
+    rows = list(rows)
+    keep = L.tydiqa_split(rows, lang)
+    recs = L.qa_from_rows(keep, source)
+    if part.split == "train":
+        L.check_english_only(recs, source)  # the jiant pitfall: the multilingual GoldP train set is not English
+    return recs, 0
+
+
+def _tydiqa_en(rows, lang, source, part, task):
+    if lang != "en":
+        raise ValueError(f"{source}: TyDiQA training data is English only, not {lang!r}")
+    return _tydiqa(rows, lang, source, part, task)
+
+
+def _mlm_records(lines: Iterable[tuple[str, str]], lang: str, cap: int) -> list[dict]:
+    out = []
+    for rid, text in lines:
+        text = unicodedata.normalize("NFC", text.rstrip("\r\n"))
+        if not text.strip():  # CC-100 separates documents by empty lines
+            continue
+        out.append({"id": f"cc100-{lang}-{rid}", "lang": lang, "text": text})
+        if len(out) >= cap:
+            break
+    return out
+
+
+CONVERTERS: dict[str, Callable] = {
+    "xnli": _plain(L.xnli_from_hub_rows),
+    "xnli_mt": lambda rows, lang, source, part, task: (
+        L.xnli_from_hub_rows(rows, lang, source, id_prefix=f"xnlimt-{lang}-"), 0),
+    "nli_glue": _nli("idx", ""), "nli_anli": _nli("uid"), "nli_snli": _nli(None, ""),
+    "pawsx": _plain(L.pawsx_from_hub_rows),
+    "udpos": _plain(L.udpos_from_hub_rows),
+    "panx": _plain(L.panx_from_hub_rows),
+    "qa": lambda rows, lang, source, part, task: (L.qa_from_rows(rows, source), 0),
+    "qa_v2": lambda rows, lang, source, part, task: (L.qa_from_rows(rows, source, unanswerable=True), 0),
+    "tydiqa": _tydiqa, "tydiqa_en": _tydiqa_en,
+    "tatoeba": lambda rows, lang, source, part, task: (
+        L.tatoeba_from_hub_rows(rows, part.config.format(**_fmt(lang)), source), 0),
+    "qqp": lambda rows, lang, source, part, task: L.classification_from_hub_rows(
+        rows, "qqp", source, "question1", "question2", id_field="idx"),
+    "sst2": lambda rows, lang, source, part, task: L.classification_from_hub_rows(
+        rows, "sst2", source, "sentence", None, id_field="idx"),
+    "hellaswag": lambda rows, lang, source, part, task: (L.hellaswag_from_rows(rows, source), 0),
+    "cosmosqa": lambda rows, lang, source, part, task: (L.cosmosqa_from_rows(rows, source), 0),
+    "commonsenseqa": lambda rows, lang, source, part, task: (L.commonsenseqa_from_rows(rows, source), 0),
+}
+
+FILE_CONVERTERS: dict[str, Callable] = {  # (local path, lang) -> records
+    "hellaswag_jsonl": lambda path, lang: L.hellaswag_from_jsonl(path),
+    "cosmosqa_csv": lambda path, lang: L.cosmosqa_from_csv(path),
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# BUCC and CCGbank
+
+
+def bucc_from_tarball(path, lang: str, release: str, source: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Sentences and gold pairs of `bucc2018-<lang>-en.<release>-gold.tar.bz2` (via `loaders.bucc_from_raw`)."""
+    source = source or str(path)
+    wanted = {f"{lang}-en.{release}.{ext}" for ext in (lang, "en", "gold")}
+    with tempfile.TemporaryDirectory(prefix="bucc-") as tmp:
+        try:
+            with tarfile.open(path, "r:*") as tf:
+                for m in tf.getmembers():
+                    name = PurePosixPath(m.name).name
+                    if m.isfile() and name in wanted:  # only the three known names: no path from the archive is used
+                        with tf.extractfile(m) as src:
+                            (Path(tmp) / name).write_bytes(src.read())
+        except tarfile.TarError as e:
+            raise RecordError(f"{source}: not a readable tar archive ({e}); truncated download?") from None
+        missing = sorted(w for w in wanted if not (Path(tmp) / w).exists())
+        if missing:
+            raise RecordError(f"{source}: archive lacks {missing}")
+        try:
+            return L.bucc_from_raw(tmp, lang, release)
+        except RecordError as e:
+            raise RecordError(f"{source}: {str(e).replace(tmp + '/', '')}") from None
+
+
+CCG_SECTIONS = {"02-21": [f"{s:02d}" for s in range(2, 22)], "00": ["00"]}
+_CCG_LEAF = re.compile(r"\(<L (\S+) (\S+) (\S+) (\S+) (\S+)>\)")
+_CCG_FILE = re.compile(r"wsj_(\d\d)\d\d\.auto")
+
+
+def ccg_from_auto(path) -> list[dict]:
+    """One CCGbank AUTO file: `ID=wsj_0001.1 PARSER=GOLD NUMPARSE=1` lines, each followed by its derivation,
+    whose leaves `(<L CAT POS POS word PredArgCat>)` give the tokens and their supertags (CAT)."""
+    out = L._Out(T.TAGGING)
+    rid = None
+    for i, line in L._lines(path):
+        where = f"{path}:{i}"
+        if not line.strip():
+            continue
+        if line.startswith("ID="):
+            if rid is not None:
+                raise RecordError(f"{where}: ID line follows ID line {rid!r} without a derivation")
+            rid = line.split()[0][3:]
+            continue
+        if rid is None:
+            raise RecordError(f"{where}: derivation without a preceding ID= line")
+        leaves = _CCG_LEAF.findall(line)
+        if not leaves:
+            raise RecordError(f"{where}: no (<L CAT POS POS word PredArgCat>) leaves in derivation {rid!r}")
+        out.add({"id": rid, "tokens": [unicodedata.normalize("NFC", lf[3]) for lf in leaves],
+                 "tags": [lf[0] for lf in leaves]}, where)
+        rid = None
+    if rid is not None:
+        raise RecordError(f"{path}: ID {rid!r} at the end of the file has no derivation (truncated file?)")
+    return out.recs
+
+
+def read_ccgbank(ccgbank_path, sections: list[str]) -> tuple[list[dict], list[str]]:
+    """Records of the given WSJ sections under `ccgbank_path` (the release root, `data/AUTO`, or any folder
+    holding `wsj_SSNN.auto` files) and the files read."""
+    if not ccgbank_path:
+        raise ValueError("task ccg needs CCGbank (LDC2005T13, licensed by the LDC: no public download). Set "
+                         "data.ccgbank_path to a local copy (the folder holding data/AUTO/<section>/wsj_*.auto); "
+                         "without it the workflow leaves CCG out of the intermediate tasks.")
+    root = Path(ccgbank_path)
+    if not root.exists():
+        raise FileNotFoundError(f"data.ccgbank_path {root}: no such folder")
+    files = sorted(p for p in root.rglob("*.auto") if (m := _CCG_FILE.fullmatch(p.name)) and m.group(1) in sections)
+    if not files:
+        raise FileNotFoundError(f"{root}: no CCGbank AUTO files wsj_SSNN.auto of sections {sections[0]}-"
+                                f"{sections[-1]} (is this the CCGbank release root?)")
+    recs = [r for p in files for r in ccg_from_auto(p)]
+    R.check_unique_ids(recs, f"{root} sections {sections[0]}-{sections[-1]}")
+    return recs, [str(p.relative_to(root)) for p in files]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the task preparer
+
+
+def task_languages(task: str, languages: Iterable[str]) -> list[str]:
+    """The task's languages that the config asks for (2-letter codes; Tatoeba's ISO 639-3 configs are mapped)."""
+    src = _source(task)
+    want = set(languages)
+    return [l for l in src.languages if l in want]
+
+
+def _source(task: str) -> Source:
+    if task not in SOURCES:
+        raise ValueError(f"no hub source for task {task!r}; tasks with sources: {', '.join(SOURCES)}")
+    return SOURCES[task]
+
+
+def _sha256_copy(src, dest) -> str:
+    h = hashlib.sha256()
+    with open(dest, "wb") as out:
+        while chunk := src.read(1 << 20):
+            h.update(chunk)
+            out.write(chunk)
+    return h.hexdigest()
+
+
+class _Run:
+    """State of one prepare_task call: the hooks, the revisions, a cache of loaded tables and the provenance."""
+
+    def __init__(self, task, load, fetch, revisions, mlm_lines, log, tmp):
+        self.task, self.load, self.fetch, self.log, self.tmp = task, load, fetch, log, Path(tmp)
+        self.pinned = dict(revisions or {})
+        self.mlm_lines = int(mlm_lines)
+        self.cache: dict = {}
+        self.used: list[dict] = []
+        self.revisions: dict[str, str | None] = {}
+
+    def revision(self, part: Part):
+        if part.repo in self.pinned:
+            return self.pinned[part.repo]
+        if part.parquet_layout:
+            return PARQUET_BRANCH
+        return DEFAULT_REVISIONS.get(part.repo)
+
+    def rows(self, part: Part, lang: str):
+        config = part.config.format(**_fmt(lang)) if part.config else None
+        rev = self.revision(part)
+        key = (part.repo, config, part.hub_split, rev, part.parquet_layout, part.streaming)
+        if key not in self.cache:
+            self.log(f"{self.task}: loading {part.repo} {config or ''} {part.hub_split} @ {rev or 'main'}")
+            rows = self.load(part.repo, config, part.hub_split, revision=rev, streaming=part.streaming,
+                             parquet_layout=part.parquet_layout)
+            if part.streaming:
+                return rows, config, rev  # read once, lazily (capped)
+            if iter(rows) is rows:  # a one-shot iterator: keep the rows for parts that reuse the table
+                rows = list(rows)
+            self.cache[key] = rows
+        return self.cache[key], config, rev
+
+    def convert(self, part: Part, lang: str) -> tuple[list, dict]:
+        source = part.source(lang)
+        info = {"lang": lang, "split": part.split, "source": source}
+        if part.component:
+            info["component"] = part.component
+        kind, _, arg = part.convert.partition(":")
+        if part.url:
+            url = part.url.format(**_fmt(lang))
+            info["url"] = url
+            if kind == "mlm_xz":
+                with self.fetch(url) as raw:
+                    text = io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="\n")
+                    recs = _mlm_records(((str(i), line) for i, line in enumerate(text)), lang, self.mlm_lines)
+                info["note"] = "first lines of the xz stream; no checksum (the file is not read to its end)"
+                return recs, info
+            self.log(f"{self.task}: downloading {url}")
+            dest = self.tmp / re.sub(r"[^A-Za-z0-9._-]", "_", url.rsplit("/", 1)[-1])
+            with self.fetch(url) as raw:
+                info["sha256"] = _sha256_copy(raw, dest)
+            if kind == "bucc":
+                return bucc_from_tarball(dest, lang, arg, source=url), info
+            return FILE_CONVERTERS[kind](dest, lang), info
+        rows, config, rev = self.rows(part, lang)
+        info.update(repo=part.repo, config=config, hub_split=part.hub_split, revision=rev)
+        if part.parquet_layout:
+            info["parquet_layout"] = True
+        if kind == "mlm":
+            recs = _mlm_records(((str(r.get("id", i)), r["text"]) for i, r in enumerate(rows)), lang, self.mlm_lines)
+            return recs, info
+        recs, dropped = CONVERTERS[kind](rows, lang, source, part, self.task)
+        if dropped:
+            info["dropped_unlabelled"] = dropped
+        return recs, info
+
+    def part(self, part: Part, lang: str) -> list[dict]:
+        """Records of one part, trying its alternatives when the primary cannot be loaded."""
+        errors = []
+        candidates = [part]
+        if part.repo not in self.pinned:  # a pinned revision is never swapped for other data
+            candidates += list(part.alternatives)
+        for cand in candidates:
+            try:
+                recs, info = self.convert(cand, lang)
+            except (RecordError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001 - script-only repo, missing export, network: try the next
+                errors.append(f"{cand.source(lang)}: {type(e).__name__}: {e}")
+                if cand is not candidates[-1]:
+                    self.log(f"{self.task}: {errors[-1]}; trying {candidates[candidates.index(cand) + 1].source(lang)}")
+                continue
+            if cand is not part:
+                info["fallback_for"] = part.source(lang)
+            if cand.repo:
+                self.revisions[cand.repo] = info.get("revision")
+            if isinstance(recs, tuple):  # BUCC: (sentences, gold pairs)
+                info["records"], info["gold_pairs"] = len(recs[0]), len(recs[1])
+            else:
+                info["records"] = len(recs)
+            self.used.append(info)
+            if cand.component:
+                recs = [dict(r, id=f"{cand.component}-{r['id']}") for r in recs]
+            return recs
+        raise RuntimeError(f"{self.task}/{lang}/{part.split}: no source could be read:\n  " + "\n  ".join(errors))
+
+
+def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mapping[str, str] | None = None,
+                 ccgbank_path=None, mlm_lines: int = 100000, log=print, load=None, fetch=None) -> dict:
+    """Read `task` from its sources (`SOURCES`) for the configured `languages`, write
+    `<out_root>/task~<task>/...` with `loaders.write_task`, and return the meta (as written to meta.json).
+
+    `revisions` ({repo: sha}) override `DEFAULT_REVISIONS` and the parquet branch; `load`/`fetch` replace the hub
+    and URL readers (tests). `mlm_lines` caps the CC-100 lines per language (task mlm_corpus)."""
+    src = _source(task)
+    spec = T.get(task)
+    langs = task_languages(task, languages)
+    if not langs:
+        raise ValueError(f"task {task!r}: none of its languages {list(src.languages)} is configured "
+                         f"(languages: {sorted(set(languages))})")
+    if task in T.TASKS and (spec.role == "intermediate" or spec.train_from == task) and "en" not in langs:
+        log(f"WARNING {task}: 'en' is not configured, so its English training/dev data are not written")
+    out: dict[str, dict[str, list]] = {}
+    components: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix=f"xstilts-hub-{task}-") as tmp:
+        run = _Run(task, load or hub_load, fetch or open_url, revisions, mlm_lines, log, tmp)
+        for lang in langs:
+            for part in src.parts:
+                if part.langs is not None and lang not in part.langs:
+                    continue
+                if part.convert.startswith("ccgbank:"):
+                    recs, read = read_ccgbank(ccgbank_path, CCG_SECTIONS[part.convert.split(":", 1)[1]])
+                    run.used.append({"lang": lang, "split": part.split, "source": f"CCGbank AUTO {part.convert}",
+                                     "files": len(read), "records": len(recs)})
+                else:
+                    recs = run.part(part, lang)
+                if part.component:
+                    c = components.setdefault(part.component, {})
+                    c[part.split] = c.get(part.split, 0) + len(recs)
+                    dropped = run.used[-1].get("dropped_unlabelled")
+                    if dropped:
+                        c[f"{part.split}_dropped_unlabelled"] = dropped
+                by_split = out.setdefault(lang, {})
+                if spec.format == T.BUCC:
+                    by_split[part.split] = recs
+                else:
+                    by_split.setdefault(part.split, []).extend(recs)
+                log(f"{task}/{lang}/{part.split}: {run.used[-1]['records']} records from {run.used[-1]['source']}")
+    provenance = {"loader": "xstilts.hub", "sources": run.used, "revisions": run.revisions,
+                  "note": src.note}
+    if task == "mlm_corpus":
+        provenance["mlm_lines"] = int(mlm_lines)
+    if task == "ccg":
+        provenance["ccgbank_path"] = str(ccgbank_path)
+    try:
+        import datasets
+        provenance["datasets_version"] = datasets.__version__
+    except ImportError:
+        pass
+    folder = L.write_task(out_root, task, out, "hub", provenance)
+    extra = {}
+    if components:
+        extra["components"] = components
+    if task == "ccg":
+        # CCG supertags form an open set: the label inventory is what the data hold, so the head can be sized
+        extra["labels"] = sorted({t for by_split in out.values() for recs in by_split.values()
+                                  for r in recs for t in r["tags"]})
+    meta = R.read_meta(folder)
+    if extra:
+        meta.update(extra)
+        R.atomic_write_text(folder / "meta.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    return meta
