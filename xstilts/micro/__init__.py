@@ -71,6 +71,9 @@ DEFAULTS = {
     "unanswerable_share": 0.33,
     # share of ANLI+ examples from the adversarial generator (the rest come from the MNLI-like generator)
     "anli_hard_share": 0.5,
+    # PAWS-X negatives that change who takes part (another person) instead of swapping the two roles: the
+    # role-swap trap alone is beyond a tiny model trained for seconds; real PAWS mixes both kinds too
+    "paws_detail_share": 0.5,
 }
 
 ALL_TASKS = list(TT.TASKS)
@@ -142,7 +145,7 @@ def resolve_config(cfg: dict | None) -> dict:
         share(f"cognate_share[{l!r}]", v)
     if p["cognate_script"] not in ("english", "native"):
         _bad("'cognate_script' must be 'english' or 'native'")
-    for k in ("mlm_codeswitch_share", "unanswerable_share", "anli_hard_share"):
+    for k in ("mlm_codeswitch_share", "unanswerable_share", "anli_hard_share", "paws_detail_share"):
         share(k, p[k])
     if not isinstance(p["mt_control"], bool):
         _bad("'mt_control' must be true or false")
@@ -215,7 +218,7 @@ def _examples(builder, rng, n, seen, key_lang):
 def _builders(w, p):
     return {
         "xnli": lambda: B.NLI(w, p, "mnli"),
-        "pawsx": lambda: B.PAWS(w, p),
+        "pawsx": lambda: B.PAWS(w, p, detail_share=p["paws_detail_share"]),
         "udpos": lambda: B.Tagging(w, p, "upos"),
         "panx": lambda: B.Tagging(w, p, "ner", require_entity=True),
         "xquad": lambda: B.SpanQA(w, p),

@@ -342,9 +342,14 @@ class PAWS(Builder):
     """Sentence pairs about two people (or animals). 1 = same event, reordered (time moved to the front)
     and/or passivised; 0 = agent and patient swapped with the same words (the PAWS trap), and, as in the
     positive pairs, the voice or word order of the two sentences differs, so that neither word overlap nor
-    sentence shape decides alone: only who did what to whom."""
+    sentence shape decides alone: only who did what to whom. A `detail_share` of the negatives replaces
+    one participant by another person instead of swapping the roles (still with a voice/order change)."""
     n_labels = 2
     labels = ["0", "1"]
+
+    def __init__(self, world, params, detail_share=0.0):
+        super().__init__(world, params)
+        self.detail_share = detail_share
 
     def make(self, rng, label):
         w = self.w
@@ -360,7 +365,12 @@ class PAWS(Builder):
                 b = ev.copy(voice="pass" if rng.random() < 0.5 else "act",
                             front_time=bool(ev.time) and rng.random() < 0.5)
         else:  # swapped roles, and (as in every positive pair) a different voice or word order
-            sw = ev.copy(agent=ev.patient, patient=ev.agent)
+            if rng.random() < self.detail_share and ev.agent.ent and ev.patient.ent:
+                keep = (ev.patient.ent[0], ev.agent.ent[0])
+                other = w.person(rng, keep)
+                sw = ev.copy(patient=other) if rng.random() < 0.5 else ev.copy(agent=other)
+            else:
+                sw = ev.copy(agent=ev.patient, patient=ev.agent)
             b = a
             while (b.voice, b.front_time) == (a.voice, a.front_time):
                 b = sw.copy(voice="pass" if rng.random() < 0.5 else "act",
