@@ -9,7 +9,8 @@ from conftest import REPO
 
 
 def dry_run(tmp_path, extra: dict | None = None, configfile=None):
-    args = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--directory", str(REPO)]
+    # --forceall: plan every job even where a local run already left outputs
+    args = [sys.executable, "-m", "snakemake", "-n", "--forceall", "--quiet", "rules", "--directory", str(REPO)]
     if extra is not None:
         p = tmp_path / "bad.yaml"
         p.write_text(yaml.safe_dump(extra))
@@ -47,7 +48,7 @@ def test_default_config_plans(tmp_path):
 
 
 def test_paper_config_plans_full_grid(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"],
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml"],
                        cwd=REPO, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     stats = r.stdout[r.stdout.index("Job stats"):]

@@ -291,7 +291,7 @@ def test_embedded_verdicts(tidy):
     for cid in ("C15", "C18", "C19", "C20"):
         assert v[cid].verdict == C.SUPPORTED, v[cid]
     assert v["C5"].verdict == C.SUPPORTED  # mnli: (1 + 2 - 1 + 6 + 8) / 5 = +3.2
-    assert v["C6"].verdict == C.SUPPORTED  # hellaswag: +0.6
+    assert v["C6"].verdict == C.NOT_SUPPORTED  # hellaswag: +0.6, right sign but within noise (< MIN_EFFECT)
 
 
 def test_negative_gain_not_supported(tidy):
@@ -329,7 +329,8 @@ def test_gain_rule_tolerance():
     assert C.gain_verdict("paper", 8.0, 8.2)[0] == C.SUPPORTED
     assert C.gain_verdict("paper", 5.0, 8.2)[0] == C.NOT_SUPPORTED  # right sign, too far
     assert C.gain_verdict("paper", -1.0, 8.2)[0] == C.NOT_SUPPORTED
-    assert C.gain_verdict("embedded", 0.3, 8.2) == (C.SUPPORTED, "direction only: same sign")
+    assert C.gain_verdict("embedded", 1.5, 8.2) == (C.SUPPORTED, "direction only: same sign")
+    assert C.gain_verdict("embedded", 0.3, 8.2)[0] == C.NOT_SUPPORTED  # right sign, within noise
     assert C.gain_verdict("embedded", -0.3, 8.2)[0] == C.NOT_SUPPORTED
 
 

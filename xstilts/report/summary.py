@@ -1,0 +1,64 @@
+"""A Markdown summary of a run for the README: English dev vs chance, zero-shot and retrieval of the
+pretrained encoder beside the random-init control, from results/tidy.tsv alone.
+
+    python -m xstilts.report.summary results/tidy.tsv
+"""
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from .. import tasks as T
+
+# chance level of each target's primary metric on the micro benchmark (balanced labels; spans: ~0)
+CHANCE = {"xnli": 33.3, "pawsx": 50.0, "udpos": None, "panx": None, "xquad": None, "mlqa": None,
+          "tydiqa": None, "bucc": None, "tatoeba": None}
+
+
+def _score(df: pd.DataFrame, ttask: str) -> pd.Series:
+    metric = T.get(ttask).metric
+    return df[(df.ttask == ttask) & (df.metric == metric)].groupby("lang")["value"].mean()
+
+
+def summary(tidy: pd.DataFrame) -> str:
+    clean = tidy[(tidy.family == "clean") & (tidy.itask == "baseline")]
+    lines = ["| target | metric | chance | pretrained: English dev (test if no dev) | pretrained: zero-shot test, mean of "
+             "other languages | random-init control: English dev (test if no dev) | random-init: zero-shot test |",
+             "|---|---|---|---|---|---|---|"]
+    for t in T.TARGET_TASKS:
+        row = [t, T.get(t).metric, "—" if CHANCE.get(t) is None else f"{CHANCE[t]:.1f}"]
+        for enc in ("pretrained", "random"):
+            d = clean[clean.encoder == enc]
+            dev = _score(d[d.split == "dev"], t)
+            test = _score(d[d.split == "test"], t)
+            en = dev.get("en", _score(d[d.split == "test"], t).get("en"))  # XQuAD has no dev split
+            xx = test.drop("en", errors="ignore")
+            row += ["—" if en is None else f"{en:.1f}", "—" if xx.empty else f"{xx.mean():.1f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def robustness(tidy: pd.DataFrame) -> str:
+    d = tidy[(tidy.encoder == "pretrained") & (tidy.split == "test")]
+    d = d[d.apply(lambda r: r.metric == T.get(r.ttask).metric, axis=1)]
+    # clean scores over exactly the (target, language) pairs that have perturbed copies: a paired comparison
+    pairs = set(map(tuple, d[d.family != "clean"][["ttask", "lang"]].drop_duplicates().values))
+    d = d[[(a, b) in pairs for a, b in zip(d.ttask, d.lang)]]
+    g = d.groupby(["itask", "family", "severity"])["value"].mean().unstack(["family", "severity"])
+    cols = sorted(g.columns, key=lambda c: (c[0] != "clean", c[0], c[1]))
+    g = g[cols]
+    head = "| itask | " + " | ".join(f"{f} {s:g}" if f != "clean" else "clean" for f, s in cols) + " |"
+    lines = [head, "|---" * (len(cols) + 1) + "|"]
+    for itask, r in g.iterrows():
+        lines.append(f"| {itask} | " + " | ".join(f"{v:.1f}" for v in r.values) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    df = pd.read_csv(sys.argv[1] if len(sys.argv) > 1 else "results/tidy.tsv", sep="\t")
+    print(summary(df))
+    print()
+    print("Mean test score over the (target, language) pairs that have perturbed copies, clean vs perturbed:")
+    print()
+    print(robustness(df))
