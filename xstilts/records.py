@@ -123,7 +123,8 @@ def check_unique_ids(recs: list[dict], where: str) -> None:
         seen.add(r["id"])
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write through a temporary file and rename: readers never see a half-written output."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -136,6 +137,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return path
 
 
 def write_jsonl(path, recs: Iterable[dict], fmt: str | None = None, labels=None, n_choices=None) -> int:

@@ -17,9 +17,7 @@ split). The choice is printed in each caption.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import tasks as T
+from ..records import atomic_write_text
 
 KEYS = ["encoder", "itask", "ttask", "split", "seed", "family", "severity"]
 TIDY_COLUMNS = KEYS[:4] + ["lang"] + KEYS[4:] + ["metric", "value", "n", "scale", "model_id", "config_hash",
@@ -79,21 +78,6 @@ def check_tidy(tidy: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         raise ValueError(f"tidy results: split must be dev or test, got {sorted(df.loc[bad, 'split'].unique())}")
     return df
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def write_csv(frame: pd.DataFrame, path) -> Path:
