@@ -5,7 +5,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# config.yaml is the embedded default and is read only when no --configfile is given: Snakemake would
+# otherwise deep-merge it into the paper config and leak embedded settings (epochs, sizes) into a paper
+# run. To overlay a small change on the default, pass both: --configfile config.yaml my_change.yaml
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 include: "rules/common.smk"

@@ -14,7 +14,7 @@ def dry_run(tmp_path, extra: dict | None = None, configfile=None):
     if extra is not None:
         p = tmp_path / "bad.yaml"
         p.write_text(yaml.safe_dump(extra))
-        args += ["--configfile", str(p)]
+        args += ["--configfile", "config.yaml", str(p)]
     if configfile:
         args += ["--configfile", str(configfile)]
     return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -59,3 +59,17 @@ def test_paper_config_plans_full_grid(tmp_path):
     # (baseline + 11) encoders x 7 targets x 3 seeds
     assert counts["finetune_target"] == 12 * 7 * 3
     assert counts["retrieve_sentences"] == 12
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "config/paper.yaml"])
+def test_each_config_is_complete_on_its_own(path):
+    """The Snakefile reads config.yaml only when no --configfile is given, so each file must validate alone
+    (no embedded setting may leak into a paper run through Snakemake's deep merge)."""
+    from snakemake.utils import validate
+
+    from xstilts import config as C
+    cfg = yaml.safe_load((REPO / path).read_text())
+    validate(cfg, str(REPO / "rules/schemas/config.schema.yaml"))
+    C.check(cfg)
+    if path != "config.yaml":
+        assert "micro" not in cfg["data"] and "arch" not in cfg["model"]

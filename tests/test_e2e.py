@@ -29,7 +29,7 @@ def run_dir(tmp_path_factory):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
     (d / "reduced.yaml").write_text(yaml.safe_dump(REDUCED))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "reduced.yaml"],
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config.yaml", "reduced.yaml"],
                        cwd=d, capture_output=True, text=True, timeout=1500)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     return d
@@ -64,7 +64,8 @@ def test_tables_parse_and_claims_have_20_rows(run_dir):
 
 @pytest.mark.slow
 def test_second_run_does_nothing(run_dir):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "reduced.yaml"],
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "config.yaml",
+                        "reduced.yaml"],
                        cwd=run_dir, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0
     assert "Nothing to be done" in r.stdout + r.stderr
