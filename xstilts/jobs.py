@@ -113,9 +113,8 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
         hp.max_steps = max(1, round(hp.epochs * math.ceil(en / (hp.batch_size * hp.grad_accum))))
     mlm_rows = None
     if itask == "mlm_control":
-        texts = []
-        for l in cfg["languages"]:
-            texts += [r["text"] for r in R.read_jsonl(R.task_file(data_dir, "mlm_corpus", l, "train"), "mlm")]
+        from .pretrain import corpus_texts
+        texts = corpus_texts(data_dir, cfg["languages"])
         mlm_rows = tok(texts, truncation=True, max_length=hp.max_length)["input_ids"]
     from .train import train
     model = _model_for(encoder, tok, labels_of, lm_head).to(device)
@@ -133,7 +132,6 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
 def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, data_dir, perturbed_dir,
                       seed: int, threads: int = 1, log=print) -> dict:
     """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language."""
-    from . import evaluate as E
     from .modeling import load_encoder
     from .train import train
     env.set_threads(threads)
