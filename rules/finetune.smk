@@ -13,6 +13,8 @@ rule finetune_target:
         ],
     output:
         metrics="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/metrics.json",
+        # per-example predictions and statistics: paired bootstraps and flip rates (docs/records.md)
+        examples="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/examples.jsonl.gz",
     log:
         "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
     benchmark:

@@ -1,12 +1,17 @@
 """Rule finetune_target: phase 3 for one or all targets; metrics of every language, clean and perturbed."""
+from xstilts.records import write_examples
 from xstilts.snake import start, write_json
 
 log = start(snakemake)
-from xstilts.jobs import finetune_evaluate  # noqa: E402
+from xstilts.jobs import checkpoint_dir, checkpointer, finetune_evaluate  # noqa: E402
 
 w = snakemake.wildcards
+ckpt = checkpoint_dir(snakemake.config, snakemake.output.metrics)  # resumable state survives a killed job
 res = finetune_evaluate(snakemake.config, w.itask, snakemake.params.ttasks, snakemake.input.encoder,
                         snakemake.params.data, "resources/perturbed", int(w.seed), snakemake.threads,
-                        log=log.info)
+                        log=log.info, ckpt_dir=ckpt)
 res["wildcards"] = dict(w.items())
+# examples first: metrics.json is the rule's "done" marker readers look for
+write_examples(snakemake.output.examples, res.pop("examples"))
 write_json(snakemake.output.metrics, res)
+checkpointer(snakemake.config, ckpt).clear()  # outputs written: the training states are no longer needed

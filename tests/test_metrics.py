@@ -301,3 +301,95 @@ def test_mlqa_language_neutral_variant_for_synthetic_languages():
     assert normalize_answer_mlqa("The Dog, sleeps!", "en") == "dog sleeps"
     r = qa_scores({"q": "the blue car"}, {"q": ["blue car"]}, normalisation="mlqa", lang=None)
     assert r["em"] == 0.0 and round(r["f1"], 4) == 80.0  # P 2/3, R 2/2 -> F1 0.8
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Per-example statistics: summed, they give back the corpus metric exactly (the bootstrap relies on it)
+# ----------------------------------------------------------------------------------------------------------
+
+def _sums(stats):
+    keys = {k for s in stats for k in s if k not in ("id", "pred")}
+    return {k: sum(float(s.get(k) or 0) for s in stats) for k in keys}
+
+
+@pytest.mark.parametrize("task_name", ["udpos", "panx"])
+def test_example_stats_reproduce_seqeval(task_name):
+    from xstilts import evaluate as E
+    task = T.get(task_name)
+    labels = (["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"] if task_name == "panx"
+              else ["ADJ", "NOUN", "VERB", "DET", "PUNCT"])
+    rng = random.Random(5)
+    recs, preds = [], []
+    for i in range(60):
+        n = rng.randint(1, 12)
+        recs.append({"id": f"s{i}", "tokens": ["w"] * n, "tags": [rng.choice(labels) for _ in range(n)]})
+        preds.append([rng.randrange(len(labels)) for _ in range(n)])
+    full = E.score(task, recs, preds, labels)
+    stats = E.example_stats(task, recs, preds, labels)
+    assert [s["id"] for s in stats] == [r["id"] for r in recs]
+    sums = _sums(stats)
+    for m in ("f1", "precision", "recall"):
+        assert M.metric_from_stats(m, sums) == pytest.approx(full[m], abs=1e-9)
+
+
+def test_example_stats_reproduce_accuracy_and_qa():
+    from xstilts import evaluate as E
+    rng = random.Random(3)
+    recs = [{"id": f"x{i}", "text_a": "a", "text_b": "b", "label": rng.randrange(3)} for i in range(50)]
+    preds = [rng.randrange(3) for _ in recs]
+    labels = ["entailment", "neutral", "contradiction"]
+    stats = E.example_stats(T.get("xnli"), recs, preds, labels)
+    assert M.metric_from_stats("accuracy", _sums(stats)) == pytest.approx(
+        E.score(T.get("xnli"), recs, preds, labels)["accuracy"])
+    assert stats[0]["pred"] == labels[preds[0]]
+    ctx = "Die Stadt Berlin liegt an der Spree und hat viele Museen."
+    qa = [{"id": f"q{i}", "context": ctx, "question": "Wo?",
+           "answers": {"text": ["an der Spree"], "answer_start": [ctx.index("an der Spree")]}} for i in range(4)]
+    answers = ["an der Spree", "der Spree", "Berlin", ""]
+    for name, lang in (("xquad", "de"), ("mlqa", "de")):
+        full = E.score(T.get(name), qa, answers, None, lang)
+        sums = _sums(E.example_stats(T.get(name), qa, answers, None, lang))
+        assert M.metric_from_stats("f1", sums) == pytest.approx(full["f1"])
+        assert M.metric_from_stats("em", sums) == pytest.approx(full["em"])
+
+
+def test_paired_bootstrap_stats_matches_mean_bootstrap_for_accuracy_and_detects_gain():
+    rng = np.random.default_rng(0)
+    a = (rng.random(200) < 0.6).astype(int)
+    b = a.copy()
+    b[:30] = 1  # b fixes some of a's errors: a real gain
+    sa = [{"correct": int(x), "n_units": 1} for x in a]
+    sb = [{"correct": int(x), "n_units": 1} for x in b]
+    r = M.paired_bootstrap_stats("accuracy", sa, sb, n=500, seed=1)
+    assert r["delta"] == pytest.approx(100 * (b.mean() - a.mean()))
+    assert 0 < r["low"] <= r["delta"] <= r["high"] and r["p"] < 0.05
+    same = M.paired_bootstrap_stats("accuracy", sa, sa, n=200, seed=1)
+    assert same["delta"] == same["low"] == same["high"] == 0.0
+    with pytest.raises(ValueError, match="examples"):
+        M.paired_bootstrap_stats("accuracy", sa, sb[:-1])
+
+
+def test_paired_bootstrap_stats_span_f1_is_corpus_f1_not_mean():
+    # two sentences: one with 9 gold spans all found, one with 1 gold span missed -> corpus F1 = 2*9/(9+10)
+    st = [{"tp": 9, "n_pred": 9, "n_gold": 9}, {"tp": 0, "n_pred": 0, "n_gold": 1}]
+    assert M.metric_from_stats("f1", _sums(st)) == pytest.approx(100 * 18 / 19)
+    r = M.paired_bootstrap_stats("f1", st, st, n=50)
+    assert r["delta"] == 0.0
+    with pytest.raises(ValueError, match="no rule"):
+        M.metric_from_stats("bleu", {"tp": 1})
+
+
+def test_examples_file_roundtrip_and_deterministic(tmp_path):
+    from xstilts import records as R
+    rows = [{"ttask": "xnli", "lang": "de", "split": "test", "family": "clean", "severity": 0.0, "id": "1",
+             "pred": "neutral", "correct": 1, "n_units": 1}]
+    p1 = R.write_examples(tmp_path / "a.jsonl.gz", rows)
+    p2 = R.write_examples(tmp_path / "b.jsonl.gz", rows)
+    assert p1.read_bytes() == p2.read_bytes()
+    assert R.read_examples(p1) == rows
+    with pytest.raises(ValueError, match="lacks"):
+        R.write_examples(tmp_path / "c.jsonl.gz", [{"ttask": "xnli"}])
+    assert not (tmp_path / "c.jsonl.gz").exists()
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match="bad.jsonl.gz"):
+        R.read_examples(tmp_path / "bad.jsonl.gz")

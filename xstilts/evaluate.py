@@ -101,3 +101,40 @@ def score(task: T.Task, records: list[dict], preds: list, labels=None, lang: str
 
 def primary(task: T.Task, res: dict) -> float:
     return res[task.metric]
+
+
+# Per-example statistics: additive counts from which each corpus metric is recomputed exactly
+# (metrics.metric_from_stats), so a bootstrap can resample examples and get the corpus metric of each
+# resample -- span F1 is not a mean of per-sentence F1s, so per-example "scores" alone would be wrong.
+STAT_COLUMNS = ("correct", "n_units", "tp", "n_pred", "n_gold", "f1", "em")
+
+
+def example_stats(task: T.Task, records: list[dict], preds: list, labels=None, lang: str = "en") -> list[dict]:
+    """One dict per record: ``id``, ``pred`` (a string, to compare predictions across perturbations) and the
+    statistics of ``STAT_COLUMNS`` that this task's metric uses."""
+    fmt = task.format
+    out = []
+    if fmt in (T.CLASSIFICATION, T.MULTIPLE_CHOICE):
+        for r, p in zip(records, preds):
+            out.append({"id": r["id"], "pred": str(labels[p] if labels else p), "correct": int(p == r["label"]),
+                        "n_units": 1})
+        return out
+    if fmt == T.TAGGING:
+        for r, p in zip(records, preds):
+            tags = [labels[t] for t in p]
+            row = {"id": r["id"], "pred": " ".join(tags)}
+            if task.metric == "accuracy":
+                row.update(correct=sum(a == b for a, b in zip(r["tags"], tags)), n_units=len(tags))
+            else:
+                gold, pred = set(M.seqeval_entities([r["tags"]])), set(M.seqeval_entities([tags]))
+                row.update(tp=len(gold & pred), n_pred=len(pred), n_gold=len(gold))
+            out.append(row)
+        return out
+    if fmt == T.SPAN_QA:
+        norm = task.qa_normalisation
+        qa_lang = lang if norm == "squad" or lang in M.MLQA_LANGS else None
+        for r, a in zip(records, preds):
+            em, f1 = M.squad_em_f1(a, list(r["answers"]["text"]), normalisation=norm, lang=qa_lang)
+            out.append({"id": r["id"], "pred": a, "f1": f1, "em": em, "n_units": 1})
+        return out
+    raise ValueError(fmt)

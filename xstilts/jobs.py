@@ -24,7 +24,9 @@ def hparams(cfg: dict, phase: str, task: str):
     d = dict(tr["defaults"])
     d.update(tr.get(phase, {}).get("_all", {}))
     d.update(tr.get(phase, {}).get(task, {}))
-    return HParams.from_dict(d)
+    hp = HParams.from_dict(d)
+    hp.extra["eval_batch_size"] = _engine(cfg)["eval_batch_size"]  # not a hyperparameter: no effect on results
+    return hp
 
 
 def _device() -> str:
@@ -44,15 +46,43 @@ def available_itasks(cfg: dict, data_dir) -> list[str]:
     return [t for t in cfg["intermediate_tasks"] if (Path(data_dir) / f"task~{t}" / "meta.json").exists()]
 
 
+def _engine(cfg: dict) -> dict:
+    return {"checkpoint_dir": None, "checkpoint_every": 0, "feature_cache": None, "eval_batch_size": 64,
+            "compile": False, **cfg["train"].get("engine", {})}
+
+
 def _load_encoded(data_dir, task: str, lang: str, split: str, tok, hp, train: bool, limit: int = 0,
-                  as_task: str | None = None):
+                  as_task: str | None = None, cache=None, log=None):
     """Records of `task`, encoded for the head of `as_task` (a target trained on another task's data)."""
-    from .features import encode
+    from .features import encode_cached
     recs, meta = R.load_split(data_dir, task, lang, split)
     if limit and len(recs) > limit:
         recs = recs[:limit]  # a fixed-size dev subset: the first `limit` records, the same for every run
     labels = meta.get("labels") or None
-    return encode(recs, T.get(as_task or task), tok, hp.max_length, labels, train=train), labels
+    return encode_cached(recs, T.get(as_task or task), tok, hp.max_length, labels, train=train, cache_dir=cache,
+                         source=R.task_file(data_dir, task, lang, split), limit=limit, log=log), labels
+
+
+def checkpointer(cfg: dict, ckpt_dir, log=print):
+    """The training-state checkpointer of one training run (None folder: not resumable)."""
+    from .train import Checkpointer
+    return Checkpointer(ckpt_dir if _engine(cfg)["checkpoint_dir"] else None, _engine(cfg)["checkpoint_every"],
+                        log=log)
+
+
+def checkpoint_dir(cfg: dict, output) -> Path | None:
+    """Scratch folder for the trainings of the job writing `output`: <checkpoint_dir>/<output's folder>."""
+    root = _engine(cfg)["checkpoint_dir"]
+    return Path(root) / Path(output).parent if root else None
+
+
+def _maybe_compile(model, cfg: dict, log=print):
+    if _engine(cfg)["compile"]:
+        import torch
+        # dynamic=True: dynamic padding gives every batch its own length
+        model.encoder = torch.compile(model.encoder, dynamic=True)
+        log("encoder compiled with torch.compile(dynamic=True)")
+    return model
 
 
 def _model_for(encoder, tok, tasks_labels: dict[str, list | None], lm_head=None):
@@ -69,7 +99,7 @@ def _model_for(encoder, tok, tasks_labels: dict[str, list | None], lm_head=None)
 
 
 def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, seed: int, threads: int = 1,
-                       log=print) -> dict:
+                       log=print, ckpt_dir=None) -> dict:
     from .modeling import load_encoder, save_encoder
     env.set_threads(threads)
     _setup_cuda()
@@ -90,21 +120,23 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
     encoder = mlm_model.base_model if itask == "mlm_control" else mlm_model
     lm_head = mlm_model.lm_head if itask == "mlm_control" else None
     train_sets, dev_sets, labels_of, mt_added = {}, {}, {}, {}
+    cache = _engine(cfg)["feature_cache"]
     mt_tasks = cfg["controls"]["mt_tasks"] if itask == "mt_control" else []
     for name in task_names:
-        enc, labels = _load_encoded(data_dir, name, "en", "train", tok, hp, train=True)
+        enc, labels = _load_encoded(data_dir, name, "en", "train", tok, hp, train=True, cache=cache, log=log)
         n_en = len(enc.features)
         if name in mt_tasks:
             # MT control: English plus the machine-translated copies (the languages that have them),
             # as one training set per task
             splits = R.read_meta(Path(data_dir) / f"task~{name}")["splits"]
             for l in [l for l in langs_mt if "train" in splits.get(l, [])]:
-                e2, _ = _load_encoded(data_dir, name, l, "train", tok, hp, train=True)
+                e2, _ = _load_encoded(data_dir, name, l, "train", tok, hp, train=True, cache=cache, log=log)
                 enc.features += e2.features
         train_sets[name] = enc
         mt_added[name] = len(enc.features) - n_en
         labels_of[name] = labels
-        dev_sets[name] = _load_encoded(data_dir, name, "en", "dev", tok, hp, train=False, limit=hp.eval_examples)
+        dev_sets[name] = _load_encoded(data_dir, name, "en", "dev", tok, hp, train=False, limit=hp.eval_examples,
+                                       cache=cache)
     if mt_tasks and not hp.max_steps:
         # the MT control gets as many updates as plain multi-task training: the translated copies change
         # what it sees, not how long it trains (otherwise it would be a compute control, not an MT one)
@@ -117,9 +149,10 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
         texts = corpus_texts(data_dir, cfg["languages"])
         mlm_rows = tok(texts, truncation=True, max_length=hp.max_length)["input_ids"]
     from .train import train
-    model = _model_for(encoder, tok, labels_of, lm_head).to(device)
+    model = _maybe_compile(_model_for(encoder, tok, labels_of, lm_head).to(device), cfg, log)
     log(f"intermediate {itask}: tasks {task_names}, {sum(len(v) for v in train_sets.values())} features")
-    res = train(model, tok.pad_token_id, train_sets, dev_sets, hp, seed, mlm_rows, tok, log, device)
+    res = train(model, tok.pad_token_id, train_sets, dev_sets, hp, seed, mlm_rows, tok, log, device,
+                checkpoint=checkpointer(cfg, ckpt_dir, log))
     from .train import validate
     dev_scores = {n: validate(model, tok.pad_token_id, {n: dev_sets[n]}, device) for n in task_names}
     info = {"itask": itask, "tasks": task_names, "mt_tasks": mt_tasks, "hparams": hp.__dict__,
@@ -130,14 +163,15 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
 
 
 def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, data_dir, perturbed_dir,
-                      seed: int, threads: int = 1, log=print) -> dict:
+                      seed: int, threads: int = 1, log=print, ckpt_dir=None) -> dict:
     """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language."""
     from .modeling import load_encoder
     from .train import train
     env.set_threads(threads)
     _setup_cuda()
     device = _device()
-    rows, runs, trained = [], {}, {}
+    rows, runs, trained, examples = [], {}, {}, []
+    cache = _engine(cfg)["feature_cache"]
     for ttask in ttasks:
         t0 = time.time()
         task = T.get(ttask)
@@ -153,29 +187,31 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
             log(f"{ttask}: reusing the {prev} model (same training data and hyperparameters)")
         else:
             encoder, tok = load_encoder(encoder_dir)
-            train_enc, labels = _load_encoded(data_dir, src, "en", "train", tok, hp, train=True, as_task=ttask)
+            train_enc, labels = _load_encoded(data_dir, src, "en", "train", tok, hp, train=True, as_task=ttask,
+                                              cache=cache, log=log)
             dev_enc = _load_encoded(data_dir, src, "en", "dev", tok, hp, train=False, limit=hp.eval_examples,
-                                    as_task=ttask)
+                                    as_task=ttask, cache=cache)
             # the intermediate head is not carried over: the model is the encoder plus a new head
-            model = _model_for(encoder, tok, {ttask: labels}).to(device)
+            model = _maybe_compile(_model_for(encoder, tok, {ttask: labels}).to(device), cfg, log)
             res = train(model, tok.pad_token_id, {ttask: train_enc}, {ttask: dev_enc}, hp, seed, log=log,
-                        device=device)
+                        device=device, checkpoint=checkpointer(cfg, ckpt_dir and Path(ckpt_dir) / ttask, log))
             trained[key] = (model, res, ttask, tok)
         meta = R.read_meta(Path(data_dir) / f"task~{ttask}")
         for lang in meta["languages"]:
             for split in meta["splits"].get(lang, []):
                 if split not in NON_TRAIN_SPLITS:
                     continue
-                rows += _eval_rows(model, tok, data_dir, ttask, lang, split, "clean", 0.0, hp, device)
+                rows += _eval_rows(model, tok, data_dir, ttask, lang, split, "clean", 0.0, hp, device,
+                                   examples=examples)
         for pdir in _perturbed_sets(perturbed_dir, ttask):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             for lang in pm["languages"]:
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, "test",
-                                   pm["family"], pm["severity"], hp, device, root=pdir)
+                                   pm["family"], pm["severity"], hp, device, root=pdir, examples=examples)
         runs[ttask] = {"train": res, "hparams": hp.__dict__, "seconds": time.time() - t0}
         log(f"{ttask}: trained {res['steps']} steps, best English dev {res['best_val']:.2f} "
             f"({time.time() - t0:.0f}s)")
-    return {"rows": rows, "runs": runs, **env.provenance(cfg, itask=itask, seed=seed)}
+    return {"rows": rows, "runs": runs, "examples": examples, **env.provenance(cfg, itask=itask, seed=seed)}
 
 
 def _perturbed_sets(perturbed_dir, ttask: str) -> list[Path]:
@@ -186,7 +222,8 @@ def _perturbed_sets(perturbed_dir, ttask: str) -> list[Path]:
     return sorted(p.parent for p in root.glob("family~*/severity~*/seed~*/meta.json"))
 
 
-def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None):
+def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None,
+               examples: list | None = None):
     from . import evaluate as E
     from .features import encode
     task = T.get(ttask)
@@ -198,10 +235,12 @@ def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, d
         recs, meta = R.load_split(data_dir, ttask, lang, split)
     labels = meta.get("labels") or None
     enc = encode(recs, task, tok, hp.max_length, labels)
-    preds = E.predict(model, enc, tok.pad_token_id, device=device)
+    preds = E.predict(model, enc, tok.pad_token_id, batch_size=hp.extra.get("eval_batch_size", 64), device=device)
     res = E.score(task, recs, preds, labels, lang)
-    base = {"ttask": ttask, "lang": lang, "split": split, "family": family, "severity": float(severity),
-            "n": res["n"]}
+    key = {"ttask": ttask, "lang": lang, "split": split, "family": family, "severity": float(severity)}
+    if examples is not None:
+        examples += [{**key, **st} for st in E.example_stats(task, recs, preds, labels, lang)]
+    base = {**key, "n": res["n"]}
     return [{**base, "metric": m, "value": float(res[m])} for m in ("accuracy", "f1", "em", "precision", "recall")
             if m in res]
 

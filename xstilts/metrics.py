@@ -405,3 +405,71 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, n: int = 1000, seed: int = 0)
     low, high = np.percentile(deltas, [2.5, 97.5])
     return {"delta": float(diff.mean()), "low": float(low), "high": float(high),
             "p": float(np.mean(deltas <= 0))}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Corpus metrics from per-example statistics (evaluate.example_stats), and a paired bootstrap on them
+# ----------------------------------------------------------------------------------------------------------
+
+def metric_from_stats(metric: str, sums: Mapping[str, float]) -> float:
+    """A corpus metric in percent from summed per-example statistics (``n`` = number of examples).
+
+    accuracy = correct / n_units; span f1/precision/recall from tp, n_pred, n_gold (seqeval's micro
+    average: spans never cross sentences, so per-sentence counts add up to the corpus counts); QA f1/em are
+    means over questions. Zero denominators give 0, as seqeval 0.0.12 does.
+    """
+    def div(a, b):
+        return 100.0 * a / b if b else 0.0
+    if metric == "accuracy":
+        return div(sums["correct"], sums["n_units"])
+    if "tp" in sums and metric in ("f1", "precision", "recall"):
+        p, r = div(sums["tp"], sums["n_pred"]), div(sums["tp"], sums["n_gold"])
+        if metric == "precision":
+            return p
+        if metric == "recall":
+            return r
+        return 2 * p * r / (p + r) if p + r > 0 else 0.0
+    if metric in ("f1", "em"):
+        return div(sums[metric], sums["n_units"])
+    raise ValueError(f"metric_from_stats: no rule for metric {metric!r} with statistics {sorted(sums)}")
+
+
+def _stat_matrix(stats: Sequence[Mapping[str, float]], keys: Sequence[str]) -> np.ndarray:
+    return np.array([[float(s.get(k) or 0.0) for k in keys] for s in stats], dtype=float)
+
+
+def paired_bootstrap_stats(metric: str, base: Sequence[Mapping[str, float]], other: Sequence[Mapping[str, float]],
+                           n: int = 1000, seed: int = 0) -> dict:
+    """Paired bootstrap of the corpus ``metric`` (other - base) over examples, both lists aligned by example.
+
+    Each resample draws example indices with replacement, sums both systems' statistics over them and
+    recomputes the corpus metric: right for ratio metrics such as span F1, where a mean of per-example
+    scores would not be. Returns delta (full data), the 95% interval and a one-sided p (share of resampled
+    deltas <= 0)."""
+    if len(base) != len(other):
+        raise ValueError(f"paired_bootstrap_stats: {len(base)} vs {len(other)} examples")
+    if not base:
+        raise ValueError("paired_bootstrap_stats: no examples")
+    keys = sorted({k for s in list(base) + list(other) for k, v in s.items() if v is not None
+                   and k in ("correct", "n_units", "tp", "n_pred", "n_gold", "f1", "em")})
+    a, b = _stat_matrix(base, keys), _stat_matrix(other, keys)
+
+    def metric_of(sums_row):
+        return metric_from_stats(metric, dict(zip(keys, sums_row)))
+
+    rng = np.random.default_rng(seed)
+    m = a.shape[0]
+    deltas = np.empty(n)
+    chunk = max(1, min(n, 2_000_000 // m))
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        idx = rng.integers(0, m, size=(stop - start, m))
+        # counts of each example in each resample: sums = counts @ stats, no n x m x k tensor
+        counts = np.zeros((stop - start, m))
+        np.add.at(counts, (np.arange(stop - start)[:, None], idx), 1.0)
+        sa, sb = counts @ a, counts @ b
+        deltas[start:stop] = [metric_of(y) - metric_of(x) for x, y in zip(sa, sb)]
+    low, high = np.percentile(deltas, [2.5, 97.5])
+    full = metric_of(b.sum(0)) - metric_of(a.sum(0))
+    return {"delta": float(full), "low": float(low), "high": float(high), "p": float(np.mean(deltas <= 0)),
+            "n_examples": m, "n_resamples": n}

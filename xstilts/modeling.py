@@ -171,6 +171,7 @@ def save_encoder(model: MultiTaskModel, tokenizer, outdir, info: dict) -> None:
     """Write the encoder alone (heads are discarded: target fine-tuning starts a fresh head) + run info."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    model.encoder.save_pretrained(str(out), safe_serialization=True)
+    enc = getattr(model.encoder, "_orig_mod", model.encoder)  # torch.compile wraps the module
+    enc.save_pretrained(str(out), safe_serialization=True)
     tokenizer.save_pretrained(str(out))
     (out / "xstilts_run.json").write_text(json.dumps(info, indent=1, sort_keys=True), encoding="utf-8")

@@ -140,6 +140,49 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Bytes through a temporary file and rename (see atomic_write_text)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+# Per-example predictions and statistics of one evaluation job (evaluate.example_stats), for paired
+# bootstraps and prediction-flip rates. One row per (ttask, lang, split, family, severity, id).
+EXAMPLE_KEYS = ("ttask", "lang", "split", "family", "severity", "id", "pred")
+
+
+def write_examples(path, rows: Iterable[dict]) -> Path:
+    """Gzipped JSON lines, byte-deterministic (gzip mtime 0): same predictions, same bytes."""
+    import gzip
+    lines = []
+    for i, r in enumerate(rows):
+        missing = [k for k in EXAMPLE_KEYS if k not in r]
+        if missing:
+            raise ValueError(f"{path}: example row {i + 1} lacks {missing}")
+        lines.append(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    return atomic_write_bytes(path, gzip.compress("".join(lines).encode("utf-8"), mtime=0))
+
+
+def read_examples(path) -> list[dict]:
+    import gzip
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: unreadable per-example file ({e})") from e
+
+
 def write_jsonl(path, recs: Iterable[dict], fmt: str | None = None, labels=None, n_choices=None) -> int:
     """Validate every record (when `fmt` is given), then write all of them atomically."""
     recs = list(recs)

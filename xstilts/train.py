@@ -4,7 +4,6 @@ examples-proportional task sampling, validation on English dev with early stoppi
 """
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
@@ -56,11 +55,76 @@ class _Stream:
         return self.queue.pop()
 
 
+class Checkpointer:
+    """Resumable training state in a scratch folder that no rule declares (so Snakemake never deletes it as
+    an incomplete output): model, optimizer, scheduler, every RNG, the batch streams' queues, the history and
+    the best state so far. Written atomically (temporary file + rename), so a SIGKILL at any moment leaves
+    either the previous checkpoint or the new one. A checkpoint whose fingerprint (hyperparameters, seed,
+    data sizes, parameter shapes) differs from the run's is ignored with a warning, never half-applied.
+    """
+
+    FILE = "state.pt"
+
+    def __init__(self, folder, every: int, log=print):
+        from pathlib import Path
+        self.folder = Path(folder) if folder else None
+        self.every = max(0, int(every))
+        self.log = log
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def load(self, fingerprint: str) -> dict | None:
+        if not self.enabled or not (self.folder / self.FILE).exists():
+            return None
+        # weights_only: tensors, numbers, strings and containers only -- no pickled code runs on load
+        state = torch.load(self.folder / self.FILE, map_location="cpu", weights_only=True)
+        if state.get("fingerprint") != fingerprint:
+            self.log(f"checkpoint {self.folder / self.FILE} belongs to another run configuration; starting over")
+            return None
+        return state
+
+    def save(self, state: dict) -> None:
+        import os
+        import tempfile
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".state.", suffix=".tmp")
+        os.close(fd)
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, self.folder / self.FILE)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def clear(self) -> None:
+        import shutil
+        if self.enabled and self.folder.exists():
+            shutil.rmtree(self.folder)
+
+
+def fingerprint(model, hp: HParams, seed: int, train_sets: dict, mlm_tokens) -> str:
+    import hashlib
+    import json
+    desc = {"hp": {k: v for k, v in hp.__dict__.items() if k not in ("extra",)}, "seed": seed,
+            "sets": {n: [len(e), sum(lengths(e))] for n, e in train_sets.items()},
+            "mlm": [len(mlm_tokens), sum(map(len, mlm_tokens))] if mlm_tokens else None,
+            "params": [[n, list(p.shape)] for n, p in model.named_parameters()]}
+    return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _cpu_state(model) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
 def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str, tuple[Encoded, list]],
           hp: HParams, seed: int, mlm_tokens: list[list[int]] | None = None, tokenizer=None,
-          log=print, device="cpu") -> dict:
+          log=print, device="cpu", checkpoint: Checkpointer | None = None) -> dict:
     """Train `model` in place; returns history and the best validation score. With dev sets, the model ends
-    in its best validated state (the "best checkpoint kept" rule)."""
+    in its best validated state (the "best checkpoint kept" rule). With a `checkpoint`, the run resumes from
+    the last saved state and ends exactly where an uninterrupted run would (same seed, same device)."""
     rng = random.Random(seed)
     gen = torch.Generator().manual_seed(seed)
     names = list(train_sets)
@@ -75,18 +139,49 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
         k in n for k in ("bias", "LayerNorm", "layer_norm"))]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and any(
         k in n for k in ("bias", "LayerNorm", "layer_norm"))]
-    fused = device != "cpu" and torch.cuda.is_available()
+    cuda = device != "cpu" and torch.cuda.is_available()
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, fused=fused or None)
+                             {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, fused=cuda or None)
     warm = int(hp.warmup_ratio * total)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
 
-    history, best, best_state, bad = [], -math.inf, None, 0
-    use_bf16 = device != "cpu" and torch.cuda.is_available()
-    t0, tokens = time.time(), 0
+    history, best, best_state, bad, tokens, done, elapsed = [], -math.inf, None, 0, 0, 0, 0.0
+    finished = False
+    ckpt = checkpoint if checkpoint is not None and checkpoint.enabled else None
+    fp = fingerprint(model, hp, seed, train_sets, mlm_tokens) if ckpt else None
+    state = ckpt.load(fp) if ckpt else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        rng.setstate(_tuples(state["py_rng"]))
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        if cuda and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"])
+        for n in names:
+            streams[n].queue = [list(b) for b in state["queues"][n]]
+        history, best, best_state, bad = state["history"], state["best"], state["best_state"], state["bad"]
+        tokens, done, elapsed, finished = state["tokens"], state["step"], state["elapsed"], state["finished"]
+        log(f"resumed from {ckpt.folder / ckpt.FILE} at step {done}/{total}"
+            + (" (training had finished)" if finished else ""))
+
+    def snapshot(step_done: int, is_finished: bool) -> None:
+        ckpt.save({"fingerprint": fp, "step": step_done, "finished": is_finished, "model": _cpu_state(model),
+                   "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                   "py_rng": rng.getstate(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                   "cuda_rng": torch.cuda.get_rng_state() if cuda else None,
+                   "queues": {n: streams[n].queue for n in names}, "history": history, "best": best,
+                   "best_state": best_state, "bad": bad, "tokens": tokens,
+                   "elapsed": elapsed + time.time() - t0})
+
+    t0 = time.time()
+    use_bf16 = cuda
+    step = done
     model.train()
-    for step in range(total):
+    every_log = max(1, total // 10)
+    for step in range(done, total if not finished else done):
         opt.zero_grad(set_to_none=True)
         for _ in range(hp.grad_accum):
             if mlm_tokens and rng.random() < hp.mlm_ratio:
@@ -96,7 +191,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
             else:
                 task = rng.choices(names, probs)[0] if len(names) > 1 else names[0]
                 batch = collate(train_sets[task], streams[task].next(), pad_id)
-            batch = {k: v.to(device) for k, v in batch.items()}
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             tokens += int(batch["attention_mask"].sum())
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
                 loss, _ = model(task, batch)
@@ -105,29 +200,47 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
             torch.nn.utils.clip_grad_norm_(model.parameters(), hp.clip)
         opt.step()
         sched.step()
-        last = step + 1 == total
-        if dev_sets and ((step + 1) % hp.eval_every == 0 or last):
+        n_done = step + 1
+        last = n_done == total
+        secs = max(1e-9, elapsed + time.time() - t0)
+        stop = False
+        if dev_sets and (n_done % hp.eval_every == 0 or last):
             val = validate(model, pad_id, dev_sets, device)
             model.train()
-            history.append({"step": step + 1, "loss": float(loss), "val": val,
-                            "tok_per_s": tokens / max(1e-9, time.time() - t0)})
-            log(f"step {step + 1}/{total} loss {float(loss):.4f} val {val:.2f} "
-                f"({tokens / max(1e-9, time.time() - t0):.0f} tok/s)")
+            history.append({"step": n_done, "loss": loss.item(), "val": val, "tok_per_s": tokens / secs})
+            log(f"step {n_done}/{total} loss {loss.item():.4f} val {val:.2f} ({tokens / secs:.0f} tok/s, "
+                f"{n_done / secs:.2f} steps/s, ETA {(total - n_done) * (time.time() - t0) / (n_done - done):.0f}s)")
             if val > best:
                 best, bad = val, 0
-                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+                best_state = _cpu_state(model)
             else:
                 bad += 1
                 if bad >= hp.patience:
-                    log(f"early stop at step {step + 1}: {bad} validations without improvement")
-                    break
-        elif (step + 1) % max(1, total // 10) == 0:
-            log(f"step {step + 1}/{total} loss {float(loss):.4f} "
-                f"({tokens / max(1e-9, time.time() - t0):.0f} tok/s)")
+                    log(f"early stop at step {n_done}: {bad} validations without improvement")
+                    stop = True
+        elif n_done % every_log == 0:
+            log(f"step {n_done}/{total} loss {loss.item():.4f} ({tokens / secs:.0f} tok/s, "
+                f"{n_done / secs:.2f} steps/s)")
+        if ckpt and ckpt.every and n_done % ckpt.every == 0 and not (last or stop):
+            snapshot(n_done, False)
+        if stop:
+            break
+    steps = step + 1 if not finished else done
     if best_state is not None:
         model.load_state_dict(best_state)
-    return {"steps": step + 1, "total_steps": total, "best_val": best if dev_sets else None,
-            "history": history, "seconds": time.time() - t0, "train_tokens": tokens}
+    if ckpt and not finished:
+        # the finished state (best weights loaded): a job killed during evaluation skips training on rerun
+        snapshot(steps, True)
+    return {"steps": steps, "total_steps": total, "best_val": best if dev_sets else None,
+            "history": history, "seconds": elapsed + time.time() - t0, "train_tokens": tokens,
+            "resumed_from": done if state is not None else None}
+
+
+def _tuples(x):
+    """random.Random state back from its saved form (lists where tuples were)."""
+    if isinstance(x, list):
+        return tuple(_tuples(v) for v in x)
+    return x
 
 
 def validate(model, pad_id: int, dev_sets: dict[str, tuple[Encoded, list]], device="cpu") -> float:
