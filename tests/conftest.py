@@ -18,3 +18,15 @@ def real():
     if not REAL.is_dir():
         pytest.skip(f"real fixtures not found at {REAL} (shared/ must sit beside the repo)")
     return REAL
+
+
+@pytest.fixture(scope="session")
+def reduced_run(tmp_path_factory):
+    """One complete run of the reduced embedded workflow (tests/workflow.py), shared by the e2e tests."""
+    import subprocess
+
+    from workflow import make_workflow, snakemake_cmd
+    d = make_workflow(tmp_path_factory.mktemp("wf"))
+    r = subprocess.run(snakemake_cmd(), cwd=d, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    return d

@@ -73,3 +73,27 @@ def test_each_config_is_complete_on_its_own(path):
     C.check(cfg)
     if path != "config.yaml":
         assert "micro" not in cfg["data"] and "arch" not in cfg["model"]
+
+
+def test_paper_config_dry_run_lists_every_variant_target_and_seed(tmp_path):
+    """With CCGbank supplied: 9 single intermediate tasks + multi-task + MLM control + MT control, each (and the
+    baseline) fine-tuned on all 7 trainable targets with 3 seeds, one job each."""
+    from xstilts import tasks as T
+    (tmp_path / "ccg.yaml").write_text("data:\n  ccgbank_path: /data/ccgbank_1_1\n")
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml",
+                        str(tmp_path / "ccg.yaml")], cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    jobs, rule = set(), None
+    for line in r.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("rule ") and line.endswith(":"):
+            rule = line[5:-1]
+        elif line.startswith("wildcards:") and rule in ("finetune_target", "train_intermediate"):
+            w = dict(kv.split("=", 1) for kv in line[len("wildcards:"):].strip().split(", "))
+            jobs.add((rule, w["itask"], w.get("ttask"), w["seed"]))
+    variants = set(T.INTERMEDIATE_TASKS) | {"multitask", "mlm_control", "mt_control"}
+    assert len(variants) == 12
+    assert {j[1] for j in jobs if j[0] == "train_intermediate"} == variants
+    targets = {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"}
+    want = {("finetune_target", i, t, s) for i in variants | {"baseline"} for t in targets for s in ("1", "2", "3")}
+    assert {j for j in jobs if j[0] == "finetune_target"} == want

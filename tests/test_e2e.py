@@ -1,38 +1,15 @@
 """The whole DAG on a reduced embedded config, in a scratch copy of the workflow: every stage runs, the
 tables parse, the claims table has all 20 rows, and a second run has nothing to do."""
 import csv
-import shutil
 import subprocess
-import sys
 
 import pytest
-import yaml
 
-from conftest import REPO
-
-REDUCED = {
-    "data": {"micro": {"n_train": 240, "n_train_by_task": {"anli_plus": 240, "tydiqa": 240}, "n_dev": 40,
-                       "n_test": 40, "n_mlm": 600, "bucc_sentences": 80, "bucc_gold": 30}},
-    "intermediate_tasks": ["mnli", "squad_v2", "hellaswag", "ccg"],
-    "controls": {"mt_tasks": ["mnli"]},
-    "model": {"pretrain": {"steps": 60}, "tokenizer": {"vocab_size": 800}},
-    "train": {"defaults": {"epochs": 1, "eval_every": 20}},
-    "perturb": {"severities": [0.3], "tasks": ["xnli", "udpos", "xquad", "tatoeba"]},
-    "resources": {"threads": 1},
-}
-
+from workflow import snakemake_cmd
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
-    (d / "reduced.yaml").write_text(yaml.safe_dump(REDUCED))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config.yaml", "reduced.yaml"],
-                       cwd=d, capture_output=True, text=True, timeout=1500)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-    return d
+def run_dir(reduced_run):
+    return reduced_run
 
 
 @pytest.mark.slow
@@ -64,8 +41,6 @@ def test_tables_parse_and_claims_have_20_rows(run_dir):
 
 @pytest.mark.slow
 def test_second_run_does_nothing(run_dir):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "config.yaml",
-                        "reduced.yaml"],
-                       cwd=run_dir, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(snakemake_cmd("-n"), cwd=run_dir, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0
     assert "Nothing to be done" in r.stdout + r.stderr

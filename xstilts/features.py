@@ -171,11 +171,13 @@ def length_grouped_batches(lens: list[int], batch_size: int, rng: random.Random,
     return batches
 
 
-def collate(enc: Encoded, ids: list[int], pad_id: int, train: bool = True) -> dict:
-    """Pad to the longest sequence of the batch (dynamic padding)."""
+def collate(enc: Encoded, ids: list[int], pad_id: int, train: bool = True, pad_to: int | None = None) -> dict:
+    """Pad to the longest sequence of the batch (dynamic padding), or to `pad_to` (fixed shapes: the naive
+    baseline of benchmarks/bench_training.py, or accelerators that recompile per shape)."""
     fs = [enc.features[i] for i in ids]
     if enc.fmt == T.MULTIPLE_CHOICE:
         L = max(len(x) for f in fs for x in f["input_ids"])
+        L = max(L, pad_to or 0)
         ii = torch.full((len(fs), len(fs[0]["input_ids"]), L), pad_id, dtype=torch.long)
         for b, f in enumerate(fs):
             for c, x in enumerate(f["input_ids"]):
@@ -183,7 +185,7 @@ def collate(enc: Encoded, ids: list[int], pad_id: int, train: bool = True) -> di
         out = {"input_ids": ii, "attention_mask": (ii != pad_id).long()}
         out["labels"] = torch.tensor([f["label"] for f in fs])
         return out
-    L = max(len(f["input_ids"]) for f in fs)
+    L = max(max(len(f["input_ids"]) for f in fs), pad_to or 0)
     ii = torch.full((len(fs), L), pad_id, dtype=torch.long)
     am = torch.zeros((len(fs), L), dtype=torch.long)
     for b, f in enumerate(fs):

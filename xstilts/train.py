@@ -33,6 +33,10 @@ class HParams:
     sample_cap: int = 0  # examples-proportional sampling cap (0 = none)
     mlm_ratio: float = 0.0  # MLM control: share of steps that are MLM batches
     mask_prob: float = 0.15
+    # batching: length-grouped batches padded to their longest sequence (dynamic padding) by default; the
+    # naive alternative (random batches padded to max_length) exists for the benchmark's baseline
+    group_by_length: bool = True
+    pad_to_max_length: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -44,14 +48,15 @@ class HParams:
 class _Stream:
     """Endless length-grouped batches over one task's features, reshuffled each pass."""
 
-    def __init__(self, enc: Encoded, bs: int, rng: random.Random):
-        self.enc, self.bs, self.rng = enc, bs, rng
+    def __init__(self, enc: Encoded, bs: int, rng: random.Random, grouped: bool = True):
+        self.enc, self.bs, self.rng, self.grouped = enc, bs, rng, grouped
         self.lens = lengths(enc)
         self.queue: list[list[int]] = []
 
     def next(self) -> list[int]:
         if not self.queue:
-            self.queue = length_grouped_batches(self.lens, self.bs, self.rng)
+            # mega=1: each batch is a plain random sample (sorting inside one batch changes nothing)
+            self.queue = length_grouped_batches(self.lens, self.bs, self.rng, mega=50 if self.grouped else 1)
         return self.queue.pop()
 
 
@@ -133,7 +138,8 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
     probs = [c / sum(capped) for c in capped]
     steps_per_epoch = max(1, math.ceil(sum(sizes) / (hp.batch_size * hp.grad_accum)))
     total = hp.max_steps or max(1, int(round(hp.epochs * steps_per_epoch)))
-    streams = {n: _Stream(train_sets[n], hp.batch_size, rng) for n in names}
+    streams = {n: _Stream(train_sets[n], hp.batch_size, rng, hp.group_by_length) for n in names}
+    pad_to = hp.max_length if hp.pad_to_max_length else None
 
     decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(
         k in n for k in ("bias", "LayerNorm", "layer_norm"))]
@@ -190,8 +196,9 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
                 batch = mlm_batch(rows, tokenizer, hp.mask_prob, gen)
             else:
                 task = rng.choices(names, probs)[0] if len(names) > 1 else names[0]
-                batch = collate(train_sets[task], streams[task].next(), pad_id)
-            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                batch = collate(train_sets[task], streams[task].next(), pad_id, pad_to=pad_to)
+            # pinned host memory lets the copy overlap with compute on a GPU
+            batch = {k: (v.pin_memory() if cuda else v).to(device, non_blocking=True) for k, v in batch.items()}
             tokens += int(batch["attention_mask"].sum())
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
                 loss, _ = model(task, batch)

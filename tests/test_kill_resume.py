@@ -1,0 +1,59 @@
+"""SIGKILL to the whole `snakemake` process tree while a training job runs, then the same command again:
+the run completes, nothing that had finished is recomputed, the interrupted training resumes from its
+checkpoint, and the final tables equal those of an uninterrupted run (the shared reduced run)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from workflow import make_workflow, snakemake_cmd
+
+
+def _outputs(d: Path) -> dict[str, int]:
+    """Finished outputs and their modification times (the job's own files, not logs or scratch)."""
+    out = {}
+    for top in ("resources", "results"):
+        for p in (d / top).rglob("*"):
+            if p.is_file() and not p.name.startswith("."):
+                out[str(p.relative_to(d))] = p.stat().st_mtime_ns
+    return out
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_and_matches_uninterrupted(reduced_run, tmp_path):
+    d = make_workflow(tmp_path)
+    p = subprocess.Popen(snakemake_cmd(), cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    ckpts = d / "scratch/checkpoints/results/finetune"
+    deadline = time.time() + 900
+    killed_in = None
+    while time.time() < deadline and p.poll() is None:
+        found = sorted(ckpts.rglob("state.pt")) if ckpts.exists() else []
+        if found:
+            before = _outputs(d)
+            os.killpg(p.pid, signal.SIGKILL)  # snakemake and every job it started
+            killed_in = found[0]
+            break
+        time.sleep(0.2)
+    p.wait(timeout=60)
+    assert killed_in is not None, "the run ended before a fine-tuning checkpoint appeared"
+    job_dir = killed_in.relative_to(d / "scratch/checkpoints").parents[1]  # results/finetune/.../seed~N
+    r = subprocess.run(snakemake_cmd(), cwd=d, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    # the interrupted job resumed from its checkpoint
+    log = d / "logs/finetune_target" / (str(job_dir.relative_to("results/finetune")) + ".log")
+    assert "resumed from" in log.read_text(), log
+    # nothing finished before the kill was recomputed (the killed job's own outputs did not exist yet)
+    after = _outputs(d)
+    changed = [f for f, t in before.items() if after.get(f) != t]
+    assert not changed, changed[:10]
+    assert not (d / "scratch/checkpoints" / job_dir).exists()  # cleared after the job's outputs were written
+    # the same tables and claims as the uninterrupted run
+    for rel in ("paper/claims.csv", "paper/tables/dev_deltas.csv", "paper/tables/xtreme_test.csv",
+                "paper/tables/robustness.csv"):
+        assert (d / rel).read_bytes() == (reduced_run / rel).read_bytes(), rel
