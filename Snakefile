@@ -16,6 +16,7 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/pretrain.smk"
+include: "rules/e5.smk"
 include: "rules/perturb.smk"
 include: "rules/intermediate.smk"
 include: "rules/finetune.smk"

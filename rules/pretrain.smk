@@ -45,20 +45,22 @@ if config["model"]["source"] == "micro":
             "../scripts/pretrain_encoder.py"
 
 else:
+    # model.source e5: rules/e5.smk writes encoder~pretrained; the random-init control is shared.
+    if config["model"]["source"] == "hub":
 
-    rule download_model:
-        output:
-            directory(f"{MODELS}/encoder~pretrained"),
-        log:
-            "logs/download_model.log",
-        localrule: True
-        conda:
-            ENV
-        params:
-            hub_id=config["model"]["hub_id"],
-            revision=config["model"]["revision"],
-        script:
-            "../scripts/download_model.py"
+        rule download_model:
+            output:
+                directory(f"{MODELS}/encoder~pretrained"),
+            log:
+                "logs/download_model.log",
+            localrule: True
+            conda:
+                ENV
+            params:
+                hub_id=config["model"]["hub_id"],
+                revision=config["model"]["revision"],
+            script:
+                "../scripts/download_model.py"
 
     rule init_random_encoder:
         input:

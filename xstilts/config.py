@@ -52,6 +52,9 @@ def check(config: dict) -> None:
     src, model = config["data"]["source"], config["model"]
     if model["source"] == "hub" and not model.get("hub_id"):
         raise ConfigError("config key model.hub_id: required when model.source is 'hub'")
+    if model["source"] == "e5" and not 0 <= config["retrieval"]["layer"] <= 12:
+        raise ConfigError(f"config key retrieval.layer: {config['retrieval']['layer']} but multilingual-e5-small "
+                          "has 12 layers (0 = embeddings; e5 recipe 12, XTREME recipe 7)")
     if src == "hub" and model["source"] == "micro":
         raise ConfigError("config key model.source: the micro model is pretrained on micro data; "
                           "use data.source: micro or model.source: hub")

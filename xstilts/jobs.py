@@ -262,7 +262,7 @@ def retrieve(cfg: dict, encoder_dir, data_dir, perturbed_dir, threads: int = 1, 
 
     def emb(texts):
         return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
-                        max_length=rc["max_length"], device=device)
+                        max_length=rc["max_length"], device=device, prefix=rc.get("prefix", ""))
 
     rows = []
     if "tatoeba" in cfg["targets"]:

@@ -66,8 +66,10 @@ _GPU_MAX_K = 2048
 # Embedding
 # --------------------------------------------------------------------------------------------------
 def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 64, max_length: int = 512,
-          device=None) -> np.ndarray:
+          device=None, prefix: str = "") -> np.ndarray:
     """Mean-pooled `hidden_states[layer]` (0 = embedding output) of `model` for each text.
+
+    `prefix` is prepended to every text before tokenisation (e5 models expect "query: "; XLM-R none).
 
     The mean runs over every non-padding token, special tokens included. Texts are batched by length
     (longest first) and returned in input order as a float32 array [len(texts), hidden]. On CUDA the
@@ -84,6 +86,10 @@ def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
         raise ValueError(f"embed: texts must be strings; text {bad[0]} is {type(texts[bad[0]]).__name__}")
+    if not isinstance(prefix, str):
+        raise ValueError(f"embed: prefix must be a string, got {type(prefix).__name__}")
+    if prefix:
+        texts = [prefix + t for t in texts]
     if batch_size < 1 or max_length < 2:
         raise ValueError(f"embed: batch_size must be >= 1 and max_length >= 2 "
                          f"(got {batch_size}, {max_length})")
