@@ -17,6 +17,13 @@ for _k, _v in {
 
 from xstilts import tasks as _T
 from xstilts import config as _C
+from xstilts.snake import claim_locks as _claim_locks
+
+# A run killed with SIGKILL leaves Snakemake's locks behind; rerunning the same command should just
+# continue (profiles/default sets rerun-incomplete). Locks are removed only when the process that held them
+# is gone (same host, PID and start time); see xstilts.snake.claim_locks.
+if workflow.is_main_process:
+    _claim_locks(".", log=logger.warning)
 
 _C.check(config)  # cross-field checks the JSON Schema cannot express (names the key)
 

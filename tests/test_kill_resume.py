@@ -57,3 +57,33 @@ def test_killed_run_resumes_and_matches_uninterrupted(reduced_run, tmp_path):
     for rel in ("paper/claims.csv", "paper/tables/dev_deltas.csv", "paper/tables/xtreme_test.csv",
                 "paper/tables/robustness.csv"):
         assert (d / rel).read_bytes() == (reduced_run / rel).read_bytes(), rel
+
+
+def test_stale_lock_is_cleared_only_when_its_owner_is_gone(tmp_path):
+    import json
+    import socket
+
+    from xstilts.snake import _proc_start, claim_locks
+    locks = tmp_path / ".snakemake/locks"
+    owner = tmp_path / ".snakemake/xstilts_lock_owner.json"
+
+    def lock(pid, start):
+        locks.mkdir(parents=True, exist_ok=True)
+        (locks / "0.output.lock").write_text("results/x\n")
+        owner.write_text(json.dumps({"pid": pid, "start": start, "host": socket.gethostname()}))
+
+    assert claim_locks(tmp_path) == "claimed"  # no locks: this process becomes the owner
+    assert json.loads(owner.read_text())["pid"] == os.getpid()
+    lock(os.getpid(), _proc_start(os.getpid()))  # a live run holds them
+    assert claim_locks(tmp_path) == "held" and (locks / "0.output.lock").exists()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock(dead.pid, "12345")  # its process is gone
+    msgs = []
+    assert claim_locks(tmp_path, log=msgs.append) == "cleared"
+    assert not list(locks.glob("*.lock")) and "stale" in msgs[0]
+    lock(os.getpid(), "0")  # same PID, another start time: the PID was reused, the owner is gone
+    assert claim_locks(tmp_path) == "cleared"
+    (locks / "0.output.lock").write_text("results/x\n")
+    owner.unlink()  # locks of unknown origin are never touched
+    assert claim_locks(tmp_path) == "held" and (locks / "0.output.lock").exists()
