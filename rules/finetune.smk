@@ -6,11 +6,7 @@ rule finetune_target:
     input:
         data=f"{DATA}/manifest.json",
         encoder=encoder_dir,
-        perturbed=lambda w: [
-            f"resources/perturbed/task~{t}/manifest.json"
-            for t in ft_targets(w)
-            if t in PERTURB_TASKS
-        ],
+        perturbed=lambda w: perturbed_manifests(ft_targets(w)),
     output:
         metrics="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/metrics.json",
         # per-example predictions and statistics: paired bootstraps and flip rates (docs/records.md)
