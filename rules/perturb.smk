@@ -1,6 +1,12 @@
 # Perturbed copies of the test sets: written once per (task, family, severity, seed) and shared by every
 # model, so clean-vs-perturbed comparisons are paired. One job per task x family (all severities in it):
-# the families are independent, so they run in parallel.
+# the families are independent, so they run in parallel. perturb.bundle_families (embedded default) runs
+# all families of a task in one job (family~all): the sets are small and Python start-up would dominate.
+PERTURB_FAMILY_UNITS = (
+    ["all"]
+    if config["perturb"].get("bundle_families")
+    else config["perturb"]["families"]
+)
 
 
 # Which homoglyphs survive is a property of the tokenizer's normaliser: checked against the real tokenizer
@@ -22,22 +28,29 @@ rule homoglyph_table:
         "../scripts/homoglyph_table.py"
 
 
+def _perturb_families(w):
+    return config["perturb"]["families"] if w.family == "all" else [w.family]
+
+
 rule perturb_testset:
     input:
         data=f"{DATA}/manifest.json",
         homoglyphs=lambda w: (
-            ["resources/perturbed/homoglyphs.json"] if w.family == "homoglyph" else []
+            ["resources/perturbed/homoglyphs.json"]
+            if "homoglyph" in _perturb_families(w)
+            else []
         ),
     output:
         "resources/perturbed/task~{ttask}/family~{family}/manifest.json",
     log:
         "logs/perturb_testset/task~{ttask}/family~{family}.log",
     wildcard_constraints:
-        family="|".join(config["perturb"]["families"]),
+        family="|".join(PERTURB_FAMILY_UNITS),
     conda:
         ENV
     params:
         data=lambda w, input: os.path.dirname(input.data),
+        families=_perturb_families,
         severities=config["perturb"]["severities"],
         seed=config["perturb"]["seed"],
         cfg=config["perturb"],
@@ -46,10 +59,10 @@ rule perturb_testset:
 
 
 def perturbed_manifests(tasks):
-    """The per-family manifests of the perturbed copies of `tasks` (inputs of the evaluating jobs)."""
+    """The manifests of the perturbed copies of `tasks` (inputs of the evaluating jobs)."""
     return [
         f"resources/perturbed/task~{t}/family~{f}/manifest.json"
         for t in tasks
         if t in PERTURB_TASKS
-        for f in config["perturb"]["families"]
+        for f in PERTURB_FAMILY_UNITS
     ]

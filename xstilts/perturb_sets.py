@@ -24,12 +24,12 @@ class ResourceError(ValueError):
     """A resource a family needs (dictionary, homoglyph table) is missing or unreadable; names the key."""
 
 
-def family_resources(family: str, lang: str, cfg: dict, data_dir, homoglyph_table=None) -> dict:
+def family_resources(family: str, lang: str, cfg: dict, data_dir, homoglyph_table=None, all_langs=()) -> dict:
     """The Context resources `family` needs for `lang`, from the `perturb` config section.
 
     code_switch: `perturb.code_switch.dictionary` = "micro" (the micro benchmark's lexicon) or a path
     pattern with {src} and {tgt} (MUSE-style "source target" lines), into `perturb.code_switch.to`
-    languages (empty: every other configured language). A missing file raises ResourceError, or with
+    languages (empty: every other language of the task, `all_langs`). A missing file raises ResourceError, or with
     `on_missing: skip` warns and leaves that pair out (no pair at all: the language is not applicable).
     """
     if family == "homoglyph":
@@ -42,7 +42,7 @@ def family_resources(family: str, lang: str, cfg: dict, data_dir, homoglyph_tabl
     from .perturb_families import load_muse, micro_dictionaries
     cs = cfg.get("code_switch") or {}
     source = cs.get("dictionary", "micro")
-    to = [t for t in (cs.get("to") or cfg.get("languages") or []) if t != lang]
+    to = [t for t in (cs.get("to") or all_langs) if t != lang]
     if source == "micro":
         dicts = micro_dictionaries(Path(data_dir) / "lexicon.json", lang)
         return {"dictionary": {t: d for t, d in dicts.items() if not to or t in to}}
@@ -68,7 +68,8 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
     cfg = cfg or {}
     spec = T.get(task)
     meta = R.read_meta(Path(data_dir) / f"task~{task}")
-    langs = [l for l in meta["languages"] if "test" in meta["splits"].get(l, [])]
+    only = cfg.get("languages") or []  # perturb.languages: the languages whose test sets are perturbed
+    langs = [l for l in meta["languages"] if "test" in meta["splits"].get(l, []) and (not only or l in only)]
     manifest = {"task": task, "family": family, "seed": seed, "sets": [], "not_applicable": {}}
     if not P.applicable(spec.format, family):
         manifest["not_applicable"]["*"] = f"family {family} does not apply to format {spec.format}"
@@ -76,7 +77,7 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
         return manifest
     res_of, skip = {}, {}
     for lang in langs:
-        res = family_resources(family, lang, {**cfg, "languages": meta["languages"]}, data_dir, homoglyph_table)
+        res = family_resources(family, lang, cfg, data_dir, homoglyph_table, meta["languages"])
         missing = [k for k in P.get_family(family).needs if not res.get(k)]
         if missing:
             skip[lang] = f"no {', '.join(missing)} for {lang}"
@@ -109,3 +110,17 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
     for lang, why in skip.items():
         log(f"{task} {family} {lang}: not applicable ({why})")
     return manifest
+
+
+def perturb_task(data_dir, task: str, families: list[str], severities: list[float], seed: int, outdir,
+                 cfg: dict | None = None, homoglyph_table=None, log=print) -> dict:
+    """Every family of a task in one job (`perturb.bundle_families`: saves per-job start-up when the sets are
+    small): <outdir>/family~F/... exactly as `perturb_task_family` writes them."""
+    out = {"task": task, "families": {}}
+    for fam in families:
+        m = perturb_task_family(data_dir, task, fam, severities, seed, Path(outdir) / f"family~{fam}", cfg,
+                                homoglyph_table, log)
+        R.atomic_write_text(Path(outdir) / f"family~{fam}" / "manifest.json",
+                            json.dumps(m, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        out["families"][fam] = m
+    return out
