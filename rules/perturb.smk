@@ -66,3 +66,26 @@ def perturbed_manifests(tasks):
         if t in PERTURB_TASKS
         for f in PERTURB_FAMILY_UNITS
     ]
+
+
+ATTACK = config["perturb"].get("attack") or {}
+ATTACK_TASKS = ATTACK.get("tasks", []) if ATTACK.get("enabled") else []
+
+
+def attack_homoglyphs(tasks):
+    """The homoglyph table, when the attack runs on one of `tasks` with the homoglyph family."""
+    run = set(tasks) & set(ATTACK_TASKS) and "homoglyph" in ATTACK.get("families", [])
+    return ["resources/perturbed/homoglyphs.json"] if run else []
+
+
+def attack_transfer_input(w, tasks):
+    """Transfer mode: an intermediate model's job reads the adversaries built on the baseline of the same
+    encoder, target unit and seed (the baseline job writes them right after its training).
+    """
+    if w.itask == "baseline" or not set(tasks) & set(ATTACK_TASKS):
+        return []
+    if ("baseline", w.encoder) not in [(i, e) for e, i in runs()]:
+        return []
+    return [
+        f"results/finetune/encoder~{w.encoder}/itask~baseline/ttask~{w.ttask}/seed~{w.seed}/adversarial.jsonl.gz"
+    ]
