@@ -44,7 +44,11 @@ Design (what the later full suite builds on)
   perturbs `source`, bucc the `text` of side "source" records (target records pass through unchanged); mlm
   perturbs `text`. Every produced record is checked with `records.validate` and the format's invariants.
 * `lang` is handed to families in their `Context`; the two families here use script detection instead, so a
-  mislabelled language cannot make them inject a foreign alphabet.
+  mislabelled language cannot make them inject a foreign alphabet. `Context.resources` carries what a
+  family needs from the run (a homoglyph table, bilingual dictionaries); `Family.needs` names it.
+* More families (keyboard_typo, diacritic_drop, homoglyph, code_switch, word_shuffle) are registered by
+  `perturb_families`, imported at the end of this module. A `permute` family (word_shuffle) swaps selected
+  units with nearby eligible ones instead of editing them.
 """
 from __future__ import annotations
 
