@@ -309,3 +309,24 @@ def test_perturb_task_family_reports_not_applicable_languages(tmp_path):
     lang_only = PS.perturb_task_family(data, "tatoeba", "word_drop", [0.5], 7, tmp_path / "c",
                                        {"languages": ["ru"]}, log=lambda *a: None)
     assert lang_only["sets"][0]["languages"] == ["ru"]
+
+
+def test_variants_are_written_beside_the_default(tmp_path):
+    from xstilts import jobs
+    data = tmp_path / "data"
+    d = data / "task~xnli"
+    recs = [{"id": f"p{i}", "text_a": "Der Mann liest ein Buch im Garten.", "text_b": "Ein Mann liest heute.",
+             "label": 0} for i in range(5)]
+    R.write_jsonl(d / "lang~de" / "test.jsonl", recs, T.CLASSIFICATION)
+    (d / "meta.json").write_text(json.dumps({"task": "xnli", "format": T.CLASSIFICATION, "labels": list(T.NLI),
+                                             "languages": ["de"], "splits": {"de": ["test"]}}))
+    out = tmp_path / "pert" / "task~xnli" / "family~word_drop"
+    m = PS.perturb_task_family(data, "xnli", "word_drop", [1.0], 7, out, {"variants": ["hypothesis", "context"]},
+                               log=lambda *a: None)
+    assert [(s["family"], s["variant"]) for s in m["sets"]] == [("word_drop", "default"),
+                                                                 ("word_drop__hypothesis", "hypothesis")]
+    hyp = R.read_jsonl(out / "variant~hypothesis" / "severity~1.0" / "seed~7" / "lang~de" / "test.jsonl")
+    assert all(h["text_a"] == r["text_a"] and h["text_b"] != r["text_b"] for h, r in zip(hyp, recs))
+    found = jobs._perturbed_sets(tmp_path / "pert", "xnli")
+    assert [json.loads((p / "meta.json").read_text())["family"] for p in found] == ["word_drop",
+                                                                                   "word_drop__hypothesis"]

@@ -235,11 +235,13 @@ def _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in,
 
 
 def _perturbed_sets(perturbed_dir, ttask: str) -> list[Path]:
-    """Folders task~T/family~F/severity~S/seed~N holding lang~L/test.jsonl + meta.json."""
+    """Folders task~T/family~F[/variant~V]/severity~S/seed~N holding lang~L/test.jsonl + meta.json."""
     if not perturbed_dir:
         return []
     root = Path(perturbed_dir) / f"task~{ttask}"
-    return sorted(p.parent for p in root.glob("family~*/severity~*/seed~*/meta.json"))
+    return sorted(p.parent for pattern in ("family~*/severity~*/seed~*/meta.json",
+                                           "family~*/variant~*/severity~*/seed~*/meta.json")
+                  for p in root.glob(pattern))
 
 
 def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None,

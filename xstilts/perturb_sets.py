@@ -83,28 +83,37 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
             skip[lang] = f"no {', '.join(missing)} for {lang}"
         res_of[lang] = res
     written: dict[str, dict] = {}
-    for sev in severities:
-        root = Path(outdir) / f"severity~{sev}" / f"seed~{seed}"
-        done, stats_all = [], {}
-        for lang in langs:
-            if lang in skip:
+    # perturb.variants: extra task-aware variants (classification "hypothesis"/"premise", QA "context"),
+    # written under variant~V with family "F__V" in the results
+    variants = ["default"] + [v for v in cfg.get("variants") or [] if v != "default" and v in P.VARIANTS[spec.format]]
+    for variant in variants:
+        name = family if variant == "default" else f"{family}__{variant}"
+        base = Path(outdir) if variant == "default" else Path(outdir) / f"variant~{variant}"
+        for sev in severities:
+            root = base / f"severity~{sev}" / f"seed~{seed}"
+            done, stats_all = [], {}
+            for lang in langs:
+                if lang in skip:
+                    continue
+                src = R.task_file(data_dir, task, lang, "test")
+                recs = R.read_jsonl(src, spec.format)
+                out, stats = P._perturb_all(recs, spec.format, family, float(sev), seed, lang, variant, res_of[lang])
+                if stats["words_total"] == 0:
+                    if variant == "default":
+                        skip[lang] = "no eligible word in this language's test set (e.g. no strippable diacritic)"
+                    continue
+                R.write_jsonl(root / f"lang~{lang}" / "test.jsonl", out,
+                              None if spec.format == T.BUCC else spec.format)
+                done.append(lang)
+                stats_all[lang] = stats
+            if not done:
                 continue
-            src = R.task_file(data_dir, task, lang, "test")
-            recs = R.read_jsonl(src, spec.format)
-            out, stats = P._perturb_all(recs, spec.format, family, float(sev), seed, lang, "default", res_of[lang])
-            if stats["words_total"] == 0:
-                skip[lang] = "no eligible word in this language's test set (e.g. no strippable diacritic)"
-                continue
-            R.write_jsonl(root / f"lang~{lang}" / "test.jsonl", out, None if spec.format == T.BUCC else spec.format)
-            done.append(lang)
-            stats_all[lang] = stats
-        if not done:
-            continue
-        pm = {**{k: meta[k] for k in ("task", "format", "labels") if k in meta}, "languages": done,
-              "family": family, "severity": float(sev), "seed": seed, "stats": stats_all}
-        R.atomic_write_text(root / "meta.json", json.dumps(pm, indent=1, ensure_ascii=False))
-        written[str(sev)] = {"severity": float(sev), "languages": done}
-        log(f"{task} {family} s={sev}: {done}")
+            pm = {**{k: meta[k] for k in ("task", "format", "labels") if k in meta}, "languages": done,
+                  "family": name, "variant": variant, "severity": float(sev), "seed": seed, "stats": stats_all}
+            R.atomic_write_text(root / "meta.json", json.dumps(pm, indent=1, ensure_ascii=False))
+            written[f"{variant} {sev}"] = {"family": name, "variant": variant, "severity": float(sev),
+                                          "languages": done}
+            log(f"{task} {name} s={sev}: {done}")
     manifest["sets"] = list(written.values())
     manifest["not_applicable"] = skip
     for lang, why in skip.items():
