@@ -130,36 +130,50 @@ def bootstrap_vs_baseline(ex: pd.DataFrame, n: int = N_BOOT, seed: int = 0,
     out = []
     rng = np.random.default_rng(seed)
     keys = ["encoder", "seed", "ttask", "family", "severity"]
-    for key, g in pr.groupby(keys, sort=True):
-        base = g[g["itask"] == baseline].set_index(["lang", "id"]).sort_index()
-        if base.empty:
+    # numpy, not per-group pandas indexing: one sort, then contiguous blocks per (group, itask) in (lang, id)
+    # order; a model is paired with the baseline by (lang, id), never by position
+    pr = pr.sort_values(keys + ["itask", "lang", "id"], kind="stable").reset_index(drop=True)
+    clean_m = pr[[f"c_{s}" for s in STATS]].to_numpy(dtype=float)
+    pert_m = pr[STATS].to_numpy(dtype=float)
+    lid = (pr["lang"].astype(str) + "\x00" + pr["id"].astype(str)).to_numpy()
+    its = pr["itask"].to_numpy()
+    counts_of: dict[int, np.ndarray] = {}  # one resampling per example count, shared by the models
+    for key, pos in sorted(pr.groupby(keys, sort=True).indices.items()):
+        t = key[2]
+        names, starts = np.unique(its[pos], return_index=True)
+        ends = list(starts[1:]) + [len(pos)]
+        blocks = {n: pos[a:b] for n, a, b in zip(names, starts, ends)}
+        if baseline not in blocks:
             continue
-        for itask, m in g[g["itask"] != baseline].groupby("itask", sort=True):
-            m = m.set_index(["lang", "id"]).sort_index()
-            idx = base.index.intersection(m.index)
-            if not len(idx):
+        bpos = blocks[baseline]
+
+        def diff_of(sums):  # sums: 4 arrays (resamples x stats)
+            d = [dict(zip(STATS, x.T)) for x in sums]
+            return _rel_drop(t, d[2], d[3]) - _rel_drop(t, d[0], d[1])
+
+        for itask in sorted(n for n in blocks if n != baseline):
+            mpos = blocks[itask]
+            if np.array_equal(lid[mpos], lid[bpos]):
+                bp, mp = bpos, mpos
+            else:
+                _, ib, im = np.intersect1d(lid[bpos], lid[mpos], return_indices=True)
+                bp, mp = bpos[ib], mpos[im]
+            k = len(bp)
+            if not k:
                 continue
-            b, mm = base.loc[idx], m.loc[idx]
-            mats = [b[[f"c_{s}" for s in STATS]].to_numpy(), b[STATS].to_numpy(),
-                    mm[[f"c_{s}" for s in STATS]].to_numpy(), mm[STATS].to_numpy()]
-            t = key[2]
-
-            def diff_of(sums):  # sums: 4 arrays (resamples x stats)
-                d = [dict(zip(STATS, s.T)) for s in sums]
-                return _rel_drop(t, d[2], d[3]) - _rel_drop(t, d[0], d[1])
-
+            mats = [clean_m[bp], pert_m[bp], clean_m[mp], pert_m[mp]]
+            if k not in counts_of:
+                # how often each example is drawn in each resample (bincount of row-offset draws: fast)
+                draws = rng.integers(0, k, size=(n, k)) + (np.arange(n) * k)[:, None]
+                counts_of[k] = np.bincount(draws.ravel(), minlength=n * k).reshape(n, k).astype(float)
             full = diff_of([x.sum(0, keepdims=True) for x in mats])[0]
-            k = len(idx)
-            counts = np.zeros((n, k))
-            np.add.at(counts, (np.arange(n)[:, None], rng.integers(0, k, size=(n, k))), 1.0)
-            boot = diff_of([counts @ x for x in mats])
+            boot = diff_of(np.split(counts_of[k] @ np.hstack(mats), 4, axis=1))  # one product, four systems
             boot = boot[~np.isnan(boot)]
             lo, hi = (np.percentile(boot, [2.5, 97.5]) if len(boot) else (math.nan, math.nan))
+            sums = [dict(zip(STATS, x.sum(0))) for x in mats]
             out.append({**dict(zip(keys, key)), "itask": itask, "n_examples": k,
-                        "rel_drop": float(_rel_drop(t, dict(zip(STATS, mats[2].sum(0))),
-                                                    dict(zip(STATS, mats[3].sum(0))))),
-                        "rel_drop_baseline": float(_rel_drop(t, dict(zip(STATS, mats[0].sum(0))),
-                                                             dict(zip(STATS, mats[1].sum(0))))),
+                        "rel_drop": float(_rel_drop(t, sums[2], sums[3])),
+                        "rel_drop_baseline": float(_rel_drop(t, sums[0], sums[1])),
                         "diff": float(full), "low": float(lo), "high": float(hi),
                         "p": float(np.mean(boot >= 0)) if len(boot) else math.nan})
     return pd.DataFrame(out, columns=cols)
@@ -307,9 +321,10 @@ def plot_severity(summ: pd.DataFrame, outdir, fg) -> list[Path]:
             if sub.empty:
                 ax.axis("off")
                 continue
+            # one value per point already (means): no seaborn aggregation or bootstrapped bands
             sns.lineplot(data=sub, x="severity", y="ratio", hue="model", palette=palette, linewidth=1.0,
                          hue_order=[o for o in order if o in set(sub["model"])], marker="o", markersize=3,
-                         ax=ax, legend=(r == 0 and c == 0))
+                         estimator=None, errorbar=None, ax=ax, legend=(r == 0 and c == 0))
             b = sub[sub["model"] == base]
             ax.plot(b["severity"], b["ratio"], color="black", linewidth=2.4, zorder=5)
             ax.set_title(f"{t} / {f}", fontsize="small")
