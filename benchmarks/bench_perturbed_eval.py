@@ -41,31 +41,35 @@ def main() -> None:
     labels = {t: R.read_meta(Path(a.data) / f"task~{t}").get("labels") or None for t in targets}
     model = jobs._model_for(encoder, tok, labels)
     clean_s, pert_s = 0.0, defaultdict(float)
+    clean_cpu, pert_cpu = 0.0, 0.0
     n_sets = defaultdict(int)
     for t in targets:
         hp = jobs.hparams(cfg, "target", t)
         meta = R.read_meta(Path(a.data) / f"task~{t}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for lang in meta["languages"]:
             for split in meta["splits"].get(lang, []):
                 if split in jobs.NON_TRAIN_SPLITS:
                     jobs._eval_rows(model, tok, a.data, t, lang, split, "clean", 0.0, hp, "cpu", examples=[])
         clean_s += time.perf_counter() - t0
+        clean_cpu += time.process_time() - c0
         for pdir in jobs._perturbed_sets(a.perturbed, t):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             if a.families and pm["family"] not in a.families:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for lang in pm["languages"]:
                 jobs._eval_rows(model, tok, a.data, t, lang, "test", pm["family"], pm["severity"], hp, "cpu",
                                 root=pdir, examples=[])
             pert_s[pm["family"]] += time.perf_counter() - t0
+            pert_cpu += time.process_time() - c0
             n_sets[pm["family"]] += len(pm["languages"])
     total = sum(pert_s.values())
-    print(f"clean dev+test evaluation: {clean_s:.2f}s")
+    print(f"clean dev+test evaluation: {clean_s:.2f}s ({clean_cpu:.2f} CPU s)")
     for f in sorted(pert_s):
         print(f"  {f:15s} {n_sets[f]:4d} (task, severity, language) sets  {pert_s[f]:6.2f}s")
-    print(f"perturbed evaluation: {total:.2f}s = {total / clean_s:.2f}x the clean evaluation, per fine-tune job")
+    print(f"perturbed evaluation: {total:.2f}s ({pert_cpu:.2f} CPU s) = {total / clean_s:.2f}x the clean "
+          f"evaluation ({pert_cpu / clean_cpu:.2f}x in CPU time), per fine-tune job")
 
 
 if __name__ == "__main__":
