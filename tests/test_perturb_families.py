@@ -152,11 +152,14 @@ def test_homoglyph_table_is_decided_by_the_normaliser():
     assert all(g.lower() != k.lower() for k, gs in lower["pairs"].items() for g in gs)
 
 
-@pytest.mark.skipif(not Path("resources/models/tokenizer").is_dir(), reason="needs the micro tokenizer (a run)")
+MICRO_TOKENIZER = Path(__file__).resolve().parents[1] / "resources" / "models" / "tokenizer"
+
+
+@pytest.mark.skipif(not MICRO_TOKENIZER.is_dir(), reason="needs the micro tokenizer (from a default run)")
 def test_homoglyph_table_of_the_micro_tokenizer():
-    tab = F.build_homoglyph_table_for("resources/models/tokenizer")
+    tab = F.build_homoglyph_table_for(MICRO_TOKENIZER)
     from transformers import AutoTokenizer
-    norm = F.normaliser_of(AutoTokenizer.from_pretrained("resources/models/tokenizer"))
+    norm = F.normaliser_of(AutoTokenizer.from_pretrained(str(MICRO_TOKENIZER)))
     for k, gs in tab["pairs"].items():
         for g in gs:
             assert norm(g) != norm(k)
