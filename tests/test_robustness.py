@@ -110,3 +110,26 @@ def test_write_analysis(tmp_path, ex):
     assert "$60.0$" in att and "$22.0$" in att
     empty = RB.write_analysis(ex.iloc[0:0], tidy.iloc[0:0], tmp_path / "empty")
     assert all(p.exists() for p in empty)
+
+
+def test_bootstrap_averages_seeds_and_pairs_them(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 150
+    paths, per_seed = [], []
+    for sd in (1, 2):
+        clean = (rng.random(n) < 0.8).astype(int)
+        base = {0.3: clean * (rng.random(n) < 0.6)}
+        other = {0.3: clean * (rng.random(n) < 0.8)}
+        paths += [_job(tmp_path, "baseline", clean, base, seed=sd), _job(tmp_path, "mnli", clean, other, seed=sd)]
+        rd = lambda c, p: 100 * (c.mean() - p.mean()) / c.mean()
+        per_seed.append(rd(clean, other[0.3]) - rd(clean, base[0.3]))
+    ex = RB.load_examples(paths)
+    bs = RB.bootstrap_vs_baseline(ex, n=300)
+    assert len(bs) == 1
+    r = bs.iloc[0]
+    assert r["n_seeds"] == 2 and r["n_examples"] == n
+    assert r["diff"] == pytest.approx(np.mean(per_seed))
+    assert r["low"] <= r["diff"] <= r["high"]
+    # a model that lacks seed 2 is compared on seed 1 only
+    one = RB.bootstrap_vs_baseline(ex[~((ex["itask"] == "mnli") & (ex["seed"] == 2))], n=300).iloc[0]
+    assert one["n_seeds"] == 1 and one["diff"] == pytest.approx(per_seed[0])

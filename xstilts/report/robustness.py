@@ -9,7 +9,7 @@ severity, divided by that severity (1 = no loss at any severity).
 
 Paired bootstrap (`bootstrap_vs_baseline`): for each intermediate model, target, family and severity, the
 difference of its relative drop from the baseline's (model - baseline; negative = more robust), pooled over
-the perturbed languages. Each resample draws examples (lang, id) with replacement, jointly for the four
+the perturbed languages and averaged over seeds. Each resample draws examples (lang, id) with replacement, jointly for the four
 systems (baseline clean and perturbed, model clean and perturbed), and recomputes the corpus metrics from
 the summed statistics, as `metrics.paired_bootstrap_stats` does for one difference.
 
@@ -119,63 +119,74 @@ def _rel_drop(ttask, clean_sums, pert_sums):
 
 def bootstrap_vs_baseline(ex: pd.DataFrame, n: int = N_BOOT, seed: int = 0,
                           baseline: str = tb.BASELINE) -> pd.DataFrame:
-    """Per (encoder, itask != baseline, seed, ttask, family, severity): the model's relative drop minus the
-    baseline's (pooled over languages), with a 95% paired-bootstrap interval and p = share of resampled
-    differences >= 0 (one-sided: evidence that the model is more robust than the baseline)."""
+    """Per (encoder, itask != baseline, ttask, family, severity): the model's relative drop minus the
+    baseline's (pooled over languages; each the mean over the fine-tuning seeds both have), with a 95%
+    paired-bootstrap interval and p = share of resampled differences >= 0 (one-sided: evidence that the model
+    is more robust than the baseline). One resample draws examples (lang, id) once and applies the draw to
+    every system and seed, so seeds are averaged inside each resample."""
     pr = _paired(ex)
-    cols = ["encoder", "itask", "seed", "ttask", "family", "severity", "n_examples", "rel_drop", "rel_drop_baseline",
-            "diff", "low", "high", "p"]
+    cols = ["encoder", "itask", "ttask", "family", "severity", "n_seeds", "n_examples", "rel_drop",
+            "rel_drop_baseline", "diff", "low", "high", "p"]
     if pr.empty:
         return pd.DataFrame(columns=cols)
     out = []
     rng = np.random.default_rng(seed)
-    keys = ["encoder", "seed", "ttask", "family", "severity"]
-    # numpy, not per-group pandas indexing: one sort, then contiguous blocks per (group, itask) in (lang, id)
-    # order; a model is paired with the baseline by (lang, id), never by position
-    pr = pr.sort_values(keys + ["itask", "lang", "id"], kind="stable").reset_index(drop=True)
+    keys = ["encoder", "ttask", "family", "severity"]
+    # numpy, not per-group pandas indexing: one sort, then contiguous blocks per (group, itask, seed) in
+    # (lang, id) order; models and seeds are paired with the baseline by (lang, id), never by position
+    pr = pr.sort_values(keys + ["itask", "seed", "lang", "id"], kind="stable").reset_index(drop=True)
     clean_m = pr[[f"c_{s}" for s in STATS]].to_numpy(dtype=float)
     pert_m = pr[STATS].to_numpy(dtype=float)
     lid = (pr["lang"].astype(str) + "\x00" + pr["id"].astype(str)).to_numpy()
-    its = pr["itask"].to_numpy()
-    counts_of: dict[int, np.ndarray] = {}  # one resampling per example count, shared by the models
+    block_of = (pr["itask"].astype(str) + "\x00" + pr["seed"].astype(str)).to_numpy()
+    counts_of: dict[int, np.ndarray] = {}  # one resampling per example count, shared by models and seeds
     for key, pos in sorted(pr.groupby(keys, sort=True).indices.items()):
-        t = key[2]
-        names, starts = np.unique(its[pos], return_index=True)
+        t = key[1]
+        names, starts = np.unique(block_of[pos], return_index=True)
         ends = list(starts[1:]) + [len(pos)]
-        blocks = {n: pos[a:b] for n, a, b in zip(names, starts, ends)}
-        if baseline not in blocks:
+        blocks = {tuple(nm.split("\x00")): pos[a:b] for nm, a, b in zip(names, starts, ends)}
+        base_seeds = sorted(sd for it, sd in blocks if it == baseline)
+        if not base_seeds:
             continue
-        bpos = blocks[baseline]
-
-        def diff_of(sums):  # sums: 4 arrays (resamples x stats)
-            d = [dict(zip(STATS, x.T)) for x in sums]
-            return _rel_drop(t, d[2], d[3]) - _rel_drop(t, d[0], d[1])
-
-        for itask in sorted(n for n in blocks if n != baseline):
-            mpos = blocks[itask]
-            if np.array_equal(lid[mpos], lid[bpos]):
-                bp, mp = bpos, mpos
-            else:
-                _, ib, im = np.intersect1d(lid[bpos], lid[mpos], return_indices=True)
-                bp, mp = bpos[ib], mpos[im]
-            k = len(bp)
+        for itask in sorted({it for it, _ in blocks if it != baseline}):
+            seeds = [sd for sd in base_seeds if (itask, sd) in blocks]
+            if not seeds:
+                continue
+            involved = [blocks[(baseline, sd)] for sd in seeds] + [blocks[(itask, sd)] for sd in seeds]
+            common = lid[involved[0]]
+            for bl in involved[1:]:
+                if not np.array_equal(lid[bl], common):
+                    common = np.intersect1d(common, lid[bl])
+            k = len(common)
             if not k:
                 continue
-            mats = [clean_m[bp], pert_m[bp], clean_m[mp], pert_m[mp]]
+            aligned = [bl if np.array_equal(lid[bl], common) else bl[np.searchsorted(lid[bl], common)]
+                       for bl in involved]
+            ns = len(seeds)
+            # per seed: [baseline clean, baseline perturbed, model clean, model perturbed]
+            mats = [[clean_m[aligned[i]], pert_m[aligned[i]], clean_m[aligned[ns + i]], pert_m[aligned[ns + i]]]
+                    for i in range(ns)]
             if k not in counts_of:
                 # how often each example is drawn in each resample (bincount of row-offset draws: fast)
                 draws = rng.integers(0, k, size=(n, k)) + (np.arange(n) * k)[:, None]
                 counts_of[k] = np.bincount(draws.ravel(), minlength=n * k).reshape(n, k).astype(float)
-            full = diff_of([x.sum(0, keepdims=True) for x in mats])[0]
-            boot = diff_of(np.split(counts_of[k] @ np.hstack(mats), 4, axis=1))  # one product, four systems
+
+            def rel_drops(sums4):  # 4 arrays (rows x stats) -> (model, baseline) relative drops
+                d = [dict(zip(STATS, x.T)) for x in sums4]
+                return _rel_drop(t, d[2], d[3]), _rel_drop(t, d[0], d[1])
+
+            full = [rel_drops([x.sum(0, keepdims=True) for x in m]) for m in mats]
+            rd_m = float(np.mean([f[0][0] for f in full]))
+            rd_b = float(np.mean([f[1][0] for f in full]))
+            boot = np.zeros(n)
+            for m in mats:  # one product per seed for its four systems
+                rm, rb = rel_drops(np.split(counts_of[k] @ np.hstack(m), 4, axis=1))
+                boot += (rm - rb) / ns
             boot = boot[~np.isnan(boot)]
             lo, hi = (np.percentile(boot, [2.5, 97.5]) if len(boot) else (math.nan, math.nan))
-            sums = [dict(zip(STATS, x.sum(0))) for x in mats]
-            out.append({**dict(zip(keys, key)), "itask": itask, "n_examples": k,
-                        "rel_drop": float(_rel_drop(t, sums[2], sums[3])),
-                        "rel_drop_baseline": float(_rel_drop(t, sums[0], sums[1])),
-                        "diff": float(full), "low": float(lo), "high": float(hi),
-                        "p": float(np.mean(boot >= 0)) if len(boot) else math.nan})
+            out.append({**dict(zip(keys, key)), "itask": itask, "n_seeds": ns, "n_examples": k,
+                        "rel_drop": rd_m, "rel_drop_baseline": rd_b, "diff": rd_m - rd_b, "low": float(lo),
+                        "high": float(hi), "p": float(np.mean(boot >= 0)) if len(boot) else math.nan})
     return pd.DataFrame(out, columns=cols)
 
 
@@ -218,7 +229,7 @@ def _bootstrap_tex(bs: pd.DataFrame, prov: str) -> str:
     caption = (r"Difference in relative drop (model $-$ baseline, \% of clean; negative = more robust than the "
                r"baseline) at the largest severity, pooled over the perturbed languages, with 95\% paired-bootstrap "
                rf"intervals ({N_BOOT} resamples of examples, joint over clean/perturbed and both models); bold: the "
-               r"interval excludes 0. Mean over seeds of the differences, interval of the first seed. Every "
+               r"interval excludes 0. Relative drops are means over the fine-tuning seeds, resampled jointly. Every "
                r"severity: robustness\_bootstrap.csv.")
     if main.empty:
         return tb.render_table("l", ["--"], [["no perturbed per-example results"]], caption, "tab:robustness-boot",
@@ -232,11 +243,11 @@ def _bootstrap_tex(bs: pd.DataFrame, prov: str) -> str:
         for it in _itasks(sub["itask"].unique()):
             cells = [tb.tex_escape(t), tb._name(it, tb.ITASK_NAMES)]
             for f in fams:
-                r = sub[(sub["itask"] == it) & (sub["family"] == f)].sort_values("seed")
+                r = sub[(sub["itask"] == it) & (sub["family"] == f)]
                 if r.empty:
                     cells.append("--")
                     continue
-                d, lo, hi = r["diff"].mean(), r["low"].iloc[0], r["high"].iloc[0]
+                d, lo, hi = r["diff"].iloc[0], r["low"].iloc[0], r["high"].iloc[0]
                 sig = not (math.isnan(lo) or lo <= 0 <= hi)
                 cells.append(tb.fmt(d, signed=True, bold=sig) + rf"\,{{\scriptsize[{lo:+.1f}, {hi:+.1f}]}}")
             body.append(cells)
