@@ -23,6 +23,7 @@ include: "rules/finetune.smk"
 include: "rules/retrieve.smk"
 include: "rules/aggregate.smk"
 include: "rules/paper.smk"
+include: "rules/robustness.smk"
 
 
 rule all:
@@ -30,9 +31,11 @@ rule all:
     input:
         "results/tidy.tsv",
         PAPER_OUTPUTS,
+        ROBUSTNESS_OUTPUTS,
 
 
 # Named targets: `snakemake tables` rebuilds tables, claims and figures from the tidy results.
 rule tables:
     input:
         PAPER_OUTPUTS,
+        ROBUSTNESS_OUTPUTS,

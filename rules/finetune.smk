@@ -6,15 +6,16 @@ rule finetune_target:
     input:
         data=f"{DATA}/manifest.json",
         encoder=encoder_dir,
-        perturbed=lambda w: [
-            f"resources/perturbed/task~{t}/manifest.json"
-            for t in ft_targets(w)
-            if t in PERTURB_TASKS
-        ],
+        perturbed=lambda w: perturbed_manifests(ft_targets(w)),
+        # the attack needs the homoglyph table; transfer: the baseline's adversaries of this (encoder, unit, seed)
+        homoglyphs=lambda w: attack_homoglyphs(ft_targets(w)),
+        adversarial=lambda w: attack_transfer_input(w, ft_targets(w)),
     output:
         metrics="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/metrics.json",
         # per-example predictions and statistics: paired bootstraps and flip rates (docs/records.md)
         examples="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/examples.jsonl.gz",
+        # adversarial examples of the black-box attack on this model (xstilts/attack.py); empty without attack
+        adversarial="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/adversarial.jsonl.gz",
     log:
         "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
     benchmark:

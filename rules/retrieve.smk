@@ -5,11 +5,7 @@ rule retrieve_sentences:
     input:
         data=f"{DATA}/manifest.json",
         encoder=encoder_dir,
-        perturbed=lambda w: (
-            ["resources/perturbed/task~tatoeba/manifest.json"]
-            if "tatoeba" in PERTURB_TASKS
-            else []
-        ),
+        perturbed=lambda w: perturbed_manifests(["tatoeba"]),
     output:
         metrics="results/retrieve/encoder~{encoder}/itask~{itask}/seed~{seed}/metrics.json",
     log:

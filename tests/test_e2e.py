@@ -21,13 +21,15 @@ def test_every_stage_ran_and_tidy_table_is_complete(run_dir):
             assert ("pretrained", itask, ttask) in got, (itask, ttask)
     assert ("random", "baseline", "xnli") in got
     fams = {r["family"] for r in rows}
-    assert {"clean", "char_typo", "word_drop"} <= fams
+    assert {"clean", "char_typo", "keyboard_typo", "diacritic_drop", "homoglyph", "code_switch", "word_drop",
+            "word_shuffle", "attack", "attack_transfer"} <= fams
     assert all(r["git_rev"] and r["config_hash"] for r in rows)
 
 
 @pytest.mark.slow
 def test_tables_parse_and_claims_have_20_rows(run_dir):
-    for name in ("dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder"):
+    for name in ("dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder", "robustness_bootstrap",
+                 "robustness_flips", "robustness_attack"):
         tex = (run_dir / "paper/tables" / f"{name}.tex").read_text()
         assert tex.count("\\begin{tabular}") == tex.count("\\end{tabular}") == 1
         assert "\\toprule" in tex and "\\bottomrule" in tex

@@ -163,14 +163,15 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
 
 
 def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, data_dir, perturbed_dir,
-                      seed: int, threads: int = 1, log=print, ckpt_dir=None) -> dict:
+                      seed: int, threads: int = 1, log=print, ckpt_dir=None, adversarial_in=None) -> dict:
     """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language."""
     from .modeling import load_encoder
     from .train import train
     env.set_threads(threads)
     _setup_cuda()
     device = _device()
-    rows, runs, trained, examples = [], {}, {}, []
+    rows, runs, trained, examples, adversarial = [], {}, {}, [], []
+    adv_in = _read_adversarial(adversarial_in)
     cache = _engine(cfg)["feature_cache"]
     for ttask in ttasks:
         t0 = time.time()
@@ -208,18 +209,39 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
             for lang in pm["languages"]:
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, "test",
                                    pm["family"], pm["severity"], hp, device, root=pdir, examples=examples)
+        # black-box attack (XNLI, PAWS-X) while the model exists: fine-tuned models are not saved
+        a_rows, a_recs = _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log)
+        rows += a_rows
+        adversarial += a_recs
         runs[ttask] = {"train": res, "hparams": hp.__dict__, "seconds": time.time() - t0}
         log(f"{ttask}: trained {res['steps']} steps, best English dev {res['best_val']:.2f} "
             f"({time.time() - t0:.0f}s)")
-    return {"rows": rows, "runs": runs, "examples": examples, **env.provenance(cfg, itask=itask, seed=seed)}
+    return {"rows": rows, "runs": runs, "examples": examples, "adversarial": adversarial,
+            **env.provenance(cfg, itask=itask, seed=seed)}
+
+
+def _read_adversarial(path):
+    if not path:
+        return None
+    from .attack import read_adversarial
+    return read_adversarial(path)
+
+
+def _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log):
+    from .attack import run_in_job
+    table = Path(perturbed_dir) / "homoglyphs.json" if perturbed_dir else None
+    return run_in_job(cfg, model, tok, ttask, hp, data_dir, table if table and table.exists() else None,
+                      device, adv_in, log)
 
 
 def _perturbed_sets(perturbed_dir, ttask: str) -> list[Path]:
-    """Folders task~T/family~F/severity~S/seed~N holding lang~L/test.jsonl + meta.json."""
+    """Folders task~T/family~F[/variant~V]/severity~S/seed~N holding lang~L/test.jsonl + meta.json."""
     if not perturbed_dir:
         return []
     root = Path(perturbed_dir) / f"task~{ttask}"
-    return sorted(p.parent for p in root.glob("family~*/severity~*/seed~*/meta.json"))
+    return sorted(p.parent for pattern in ("family~*/severity~*/seed~*/meta.json",
+                                           "family~*/variant~*/severity~*/seed~*/meta.json")
+                  for p in root.glob(pattern))
 
 
 def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None,

@@ -44,7 +44,11 @@ Design (what the later full suite builds on)
   perturbs `source`, bucc the `text` of side "source" records (target records pass through unchanged); mlm
   perturbs `text`. Every produced record is checked with `records.validate` and the format's invariants.
 * `lang` is handed to families in their `Context`; the two families here use script detection instead, so a
-  mislabelled language cannot make them inject a foreign alphabet.
+  mislabelled language cannot make them inject a foreign alphabet. `Context.resources` carries what a
+  family needs from the run (a homoglyph table, bilingual dictionaries); `Family.needs` names it.
+* More families (keyboard_typo, diacritic_drop, homoglyph, code_switch, word_shuffle) are registered by
+  `perturb_families`, imported at the end of this module. A `permute` family (word_shuffle) swaps selected
+  units with nearby eligible ones instead of editing them.
 """
 from __future__ import annotations
 
@@ -52,9 +56,9 @@ import hashlib
 import json
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _dc_field
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from . import records as R
 from . import tasks as T
@@ -299,9 +303,12 @@ def _like_case(new: str, like: str) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """What a family may know besides the unit: the field's letters and the record's language."""
+    """What a family may know besides the unit: the field's letters, the record's language and the
+    resources the run supplies (`resources`: e.g. "homoglyphs" = a per-tokenizer table, "dictionary" =
+    {target language: {word: translation}} for the record's language)."""
     letters: Letters
     lang: str
+    resources: Mapping = _dc_field(default_factory=dict)
 
 
 def _typo_options(unit: Unit, ctx: Context) -> list[tuple]:
@@ -388,6 +395,11 @@ class Family:
     token_preserving: bool
     min_keep: int = 0
     description: str = ""
+    # permute: the selected units swap places with a nearby eligible unit (local word shuffle); `edit` is
+    # not called. Each selected unit's partner depends only on its own Rng, so selection stays nested.
+    permute: bool = False
+    # resources (Context.resources keys) the family cannot work without: missing -> NotApplicable
+    needs: tuple[str, ...] = ()
 
 
 FAMILIES: dict[str, Family] = {}
@@ -473,20 +485,54 @@ def _overlaps(a: int, b: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(a < e and s < b for s, e in spans)
 
 
+def _check_needs(fam: Family, resources: Mapping) -> None:
+    missing = [k for k in fam.needs if not resources.get(k)]
+    if missing:
+        raise NotApplicable(f"family {fam.name!r} needs resource(s) {', '.join(missing)} (none supplied)")
+
+
+def _permuted(units: Sequence[Unit], elig: list[int], chosen: list[int], seed: int, rec_id: str, field: str,
+              fam: Family) -> dict[int, str]:
+    """Local shuffle: each chosen unit, left to right, swaps places with an eligible unit at most
+    `SHUFFLE_WINDOW` eligible positions away (its partner is fixed by the unit's own Rng)."""
+    arr = {i: units[i].text for i in elig}
+    pos = {i: p for p, i in enumerate(elig)}
+    for i in chosen:
+        p = pos[i]
+        partners = [elig[q] for q in range(max(0, p - SHUFFLE_WINDOW), min(len(elig), p + SHUFFLE_WINDOW + 1))
+                    if q != p]
+        if not partners:
+            continue
+        j = Rng("edit", seed, rec_id, field, i, fam.name).choice(partners)
+        arr[i], arr[j] = arr[j], arr[i]
+    return {i: t for i, t in arr.items() if t != units[i].text}
+
+
+SHUFFLE_WINDOW = 2
+
+
 def perturb_text(text: str, family: str | Family, severity: float, seed: int, rec_id: str,
-                 field: str = "text", lang: str = "", protected: Sequence[tuple[int, int]] = ()
-                 ) -> PerturbedText:
+                 field: str = "text", lang: str = "", protected: Sequence[tuple[int, int]] = (),
+                 resources: Mapping | None = None) -> PerturbedText:
     """Perturb one field. Units overlapping a `protected` [start, end) span are left alone, as are gaps
     overlapping one; `PerturbedText.new_offset` maps offsets of untouched text to the new text."""
     fam = get_family(family)
     severity = _check_severity(severity)
     seed = int(seed)
+    resources = resources or {}
+    _check_needs(fam, resources)
     units = segment(text)
-    ctx = Context(Letters(text), lang)
+    ctx = Context(Letters(text), lang, resources)
     elig = [i for i, u in enumerate(units)
             if not _overlaps(u.start, u.end, protected) and fam.eligible(u, ctx)]
+    if fam.permute and len(elig) < 2:
+        elig = []  # nothing to swap with
     chosen = select(elig, severity, seed, rec_id, field, fam.min_keep) if severity > 0 else []
-    new_of = {i: fam.edit(units[i], Rng("edit", seed, rec_id, field, i, fam.name), ctx) for i in chosen}
+    if fam.permute:
+        new_of = _permuted(units, elig, chosen, seed, rec_id, field, fam)
+        chosen = sorted(new_of)
+    else:
+        new_of = {i: fam.edit(units[i], Rng("edit", seed, rec_id, field, i, fam.name), ctx) for i in chosen}
     edits = tuple(Edit(i, units[i].start, units[i].end, units[i].text, new_of[i]) for i in chosen)
     if not edits:
         return PerturbedText(text, (), len(elig), ((0, len(text), 0, True),))
@@ -527,15 +573,18 @@ def perturb_text(text: str, family: str | Family, severity: float, seed: int, re
 
 
 def perturb_tokens(tokens: Sequence[str], family: str | Family, severity: float, seed: int, rec_id: str,
-                   field: str = "tokens", lang: str = "") -> tuple[list[str], tuple[Edit, ...], int]:
+                   field: str = "tokens", lang: str = "", resources: Mapping | None = None
+                   ) -> tuple[list[str], tuple[Edit, ...], int]:
     """Perturb pre-split tokens one-to-one (token-preserving families only): (tokens, edits, n_eligible)."""
     fam = get_family(family)
-    if not fam.token_preserving:
+    resources = resources or {}
+    _check_needs(fam, resources)
+    if not fam.token_preserving or fam.permute:
         raise NotApplicable(f"family {fam.name!r} does not map one token to one token, so it cannot perturb "
                             "pre-split tokens without misaligning their tags")
     severity = _check_severity(severity)
     seed = int(seed)
-    ctx = Context(Letters(" ".join(tokens)), lang)
+    ctx = Context(Letters(" ".join(tokens)), lang, resources)
     units, pos = [], 0
     for t in tokens:
         units.append(token_unit(t, pos))
@@ -591,13 +640,13 @@ def _check_applicable(fmt: str, fam: Family, variant: str) -> None:
     if variant not in VARIANTS[fmt]:
         raise NotApplicable(f"variant {variant!r} does not exist for format {fmt!r}; "
                             f"known: {', '.join(VARIANTS[fmt])}")
-    if fmt == T.TAGGING and not fam.token_preserving:
+    if fmt == T.TAGGING and (not fam.token_preserving or fam.permute):
         raise NotApplicable(f"family {fam.name!r} is not applicable to tagging: it does not map one token to "
                             "one token, so tokens and tags would fall out of alignment")
 
 
-def _perturb_one(rec: dict, fmt: str, fam: Family, severity: float, seed: int, lang: str, variant: str
-                 ) -> tuple[dict, int, int]:
+def _perturb_one(rec: dict, fmt: str, fam: Family, severity: float, seed: int, lang: str, variant: str,
+                 resources: Mapping | None = None) -> tuple[dict, int, int]:
     rid = rec.get("id") if isinstance(rec, dict) else None
     R.validate(rec, fmt, f"record {rid!r} (input to {fam.name})")
     rid = rec["id"]
@@ -605,13 +654,15 @@ def _perturb_one(rec: dict, fmt: str, fam: Family, severity: float, seed: int, l
     n_elig = n_pert = 0
     touched: set[str] = set()
     if fmt == T.TAGGING:
-        toks, edits, n_elig = perturb_tokens(rec["tokens"], fam, severity, seed, rid, "tokens", lang)
+        toks, edits, n_elig = perturb_tokens(rec["tokens"], fam, severity, seed, rid, "tokens", lang,
+                                             resources)
         new["tokens"], n_pert = toks, len(edits)
         touched.add("tokens")
     elif fmt == T.SPAN_QA and variant == "context":
         ans = rec["answers"]
         spans = [(s, s + len(t)) for t, s in zip(ans["text"], ans["answer_start"])]
-        pt = perturb_text(rec["context"], fam, severity, seed, rid, "context", lang, protected=spans)
+        pt = perturb_text(rec["context"], fam, severity, seed, rid, "context", lang, protected=spans,
+                          resources=resources)
         new["context"] = pt.text
         try:
             starts = [pt.new_offset(s) for s in ans["answer_start"]]
@@ -627,7 +678,7 @@ def _perturb_one(rec: dict, fmt: str, fam: Family, severity: float, seed: int, l
         for f in fields:
             if rec.get(f) is None:
                 continue
-            pt = perturb_text(rec[f], fam, severity, seed, rid, f, lang)
+            pt = perturb_text(rec[f], fam, severity, seed, rid, f, lang, resources=resources)
             new[f] = pt.text
             n_elig += pt.n_eligible
             n_pert += len(pt.edits)
@@ -658,17 +709,17 @@ def _check_invariants(old: dict, new: dict, fmt: str, fam: Family, severity: flo
 
 
 def perturb_record(rec: dict, fmt: str, family: str | Family, severity: float, seed: int, lang: str,
-                   variant: str = "default") -> dict:
+                   variant: str = "default", resources: Mapping | None = None) -> dict:
     """A perturbed copy of `rec` (same id). Raises NotApplicable when the family or variant does not apply
     to the format (or to this record, e.g. 'hypothesis' on a single sentence) and PerturbationError, naming
     the record id, when the result breaks the schema or an invariant. BUCC target-side and other records
     the variant does not touch come back as unchanged copies."""
     fam = get_family(family)
     _check_applicable(fmt, fam, variant)
-    return _perturb_one(rec, fmt, fam, _check_severity(severity), int(seed), lang, variant)[0]
+    return _perturb_one(rec, fmt, fam, _check_severity(severity), int(seed), lang, variant, resources)[0]
 
 
-def _perturb_all(records: Iterable[dict], fmt: str, family, severity, seed, lang, variant
+def _perturb_all(records: Iterable[dict], fmt: str, family, severity, seed, lang, variant, resources=None
                  ) -> tuple[list[dict], dict]:
     fam = get_family(family)
     _check_applicable(fmt, fam, variant)
@@ -676,7 +727,7 @@ def _perturb_all(records: Iterable[dict], fmt: str, family, severity, seed, lang
     out: list[dict] = []
     stats = {"n": 0, "n_changed": 0, "words_total": 0, "words_perturbed": 0}
     for rec in records:
-        new, n_elig, n_pert = _perturb_one(rec, fmt, fam, severity, seed, lang, variant)
+        new, n_elig, n_pert = _perturb_one(rec, fmt, fam, severity, seed, lang, variant, resources)
         out.append(new)
         stats["n"] += 1
         stats["n_changed"] += new != rec
@@ -686,19 +737,26 @@ def _perturb_all(records: Iterable[dict], fmt: str, family, severity, seed, lang
 
 
 def perturb_records(records: Iterable[dict], fmt: str, family: str | Family, severity: float, seed: int,
-                    lang: str, variant: str = "default") -> list[dict]:
+                    lang: str, variant: str = "default", resources: Mapping | None = None) -> list[dict]:
     """`perturb_record` over a list, in order; every record is returned (untouched ones as copies)."""
-    return _perturb_all(records, fmt, family, severity, seed, lang, variant)[0]
+    return _perturb_all(records, fmt, family, severity, seed, lang, variant, resources)[0]
 
 
 def perturb_file(in_path, out_path, fmt: str, family: str | Family, severity: float, seed: int, lang: str,
-                 variant: str = "default") -> dict:
+                 variant: str = "default", resources: Mapping | None = None) -> dict:
     """Read a JSONL split, perturb it, write it atomically; returns {n, n_changed, words_total,
     words_perturbed} (words = eligible units, summed over the perturbed fields). For BUCC pass the sentence
     file; the gold pairs are unaffected (ids are kept)."""
     _check_applicable(fmt, get_family(family), variant)  # before reading: inapplicable sets cost nothing
     recs = R.read_jsonl(in_path, fmt)
-    out, stats = _perturb_all(recs, fmt, family, severity, seed, lang, variant)
+    out, stats = _perturb_all(recs, fmt, family, severity, seed, lang, variant, resources)
     # read_jsonl allows the two BUCC sides to share ids; every record was validated above already
     R.write_jsonl(out_path, out, None if fmt == T.BUCC else fmt)
     return stats
+
+
+# The further families (keyboard typos, diacritics, homoglyphs, code-switching, local shuffle) live in their
+# own module and register themselves here; imported last because they build on everything above.
+import importlib  # noqa: E402
+
+importlib.import_module(".perturb_families", __package__)

@@ -381,7 +381,8 @@ def robustness_detail(tidy: pd.DataFrame, ls: pd.DataFrame | None = None) -> pd.
     the same language and split, drop = clean - perturbed (points; positive = worse under perturbation)."""
     ls = language_scores(tidy) if ls is None else ls
     ls = ls[ls["encoder"] == MAIN_ENCODER]
-    pert = ls[ls["family"] != CLEAN]
+    # attack rows (xstilts/attack.py) are not perturbed copies of the test set: robustness.attack_table
+    pert = ls[(ls["family"] != CLEAN) & ~ls["family"].isin(["attack", "attack_transfer"])]
     clean = ls[ls["family"] == CLEAN].drop(columns=["family", "severity"]).rename(columns={"score": "clean"})
     on = ["encoder", "itask", "ttask", "split", "seed", "lang"]
     out = pert.rename(columns={"score": "perturbed"}).merge(clean, on=on, how="inner")
