@@ -204,7 +204,7 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
                     continue
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, split, "clean", 0.0, hp, device,
                                    examples=examples)
-        for pdir in _perturbed_sets(perturbed_dir, ttask):
+        for pdir in _perturbed_sets(perturbed_dir, ttask, cfg):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             for lang in pm["languages"]:
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, "test",
@@ -234,14 +234,29 @@ def _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in,
                       device, adv_in, log)
 
 
-def _perturbed_sets(perturbed_dir, ttask: str) -> list[Path]:
-    """Folders task~T/family~F[/variant~V]/severity~S/seed~N holding lang~L/test.jsonl + meta.json."""
+def _perturbed_sets(perturbed_dir, ttask: str, cfg: dict | None = None) -> list[Path]:
+    """Folders task~T/family~F[/variant~V]/severity~S/seed~N holding lang~L/test.jsonl + meta.json.
+
+    With `cfg`, only the sets this config asks for (families, severities, seed, variants): sets left on disk
+    by an earlier config are never evaluated into this run's results."""
     if not perturbed_dir:
         return []
     root = Path(perturbed_dir) / f"task~{ttask}"
-    return sorted(p.parent for pattern in ("family~*/severity~*/seed~*/meta.json",
-                                           "family~*/variant~*/severity~*/seed~*/meta.json")
-                  for p in root.glob(pattern))
+    found = sorted(p.parent for pattern in ("family~*/severity~*/seed~*/meta.json",
+                                            "family~*/variant~*/severity~*/seed~*/meta.json")
+                   for p in root.glob(pattern))
+    if cfg is None:
+        return found
+    pc = cfg["perturb"]
+    sevs = {round(float(s), 6) for s in pc["severities"]}
+    variants = {"default", *pc.get("variants", [])}
+    keep = []
+    for d in found:
+        m = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        if (m["family"] in pc["families"] and round(float(m["severity"]), 6) in sevs
+                and int(m["seed"]) == int(pc["seed"]) and m.get("variant", "default") in variants):
+            keep.append(d)
+    return keep
 
 
 def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None,
@@ -290,7 +305,7 @@ def retrieve(cfg: dict, encoder_dir, data_dir, perturbed_dir, threads: int = 1, 
     if "tatoeba" in cfg["targets"]:
         meta = R.read_meta(Path(data_dir) / "task~tatoeba")
         sets = [("clean", 0.0, Path(data_dir) / "task~tatoeba")]
-        for pdir in _perturbed_sets(perturbed_dir, "tatoeba"):
+        for pdir in _perturbed_sets(perturbed_dir, "tatoeba", cfg):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             sets.append((pm["family"], pm["severity"], pdir))
         en_cache = {}
