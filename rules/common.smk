@@ -116,3 +116,49 @@ def retrieve_outputs():
         if RETRIEVAL
         else []
     )
+
+
+# ---- perturbation stage (rules/perturb.smk) ----
+# One perturbation job per task x family; perturb.bundle_families runs all families of a task in one job.
+PERTURB_FAMILY_UNITS = (
+    ["all"]
+    if config["perturb"].get("bundle_families")
+    else config["perturb"]["families"]
+)
+
+
+def _perturb_families(w):
+    return config["perturb"]["families"] if w.family == "all" else [w.family]
+
+
+def perturbed_manifests(tasks):
+    """The manifests of the perturbed copies of `tasks` (inputs of the evaluating jobs)."""
+    return [
+        f"resources/perturbed/task~{t}/family~{f}/manifest.json"
+        for t in tasks
+        if t in PERTURB_TASKS
+        for f in PERTURB_FAMILY_UNITS
+    ]
+
+
+ATTACK = config["perturb"].get("attack") or {}
+ATTACK_TASKS = ATTACK.get("tasks", []) if ATTACK.get("enabled") else []
+
+
+def attack_homoglyphs(tasks):
+    """The homoglyph table, when the attack runs on one of `tasks` with the homoglyph family."""
+    run = set(tasks) & set(ATTACK_TASKS) and "homoglyph" in ATTACK.get("families", [])
+    return ["resources/perturbed/homoglyphs.json"] if run else []
+
+
+def attack_transfer_input(w, tasks):
+    """Transfer mode: an intermediate model's job reads the adversaries built on the baseline of the same
+    encoder, target unit and seed (the baseline job writes them right after its training).
+    """
+    if w.itask == "baseline" or not set(tasks) & set(ATTACK_TASKS):
+        return []
+    if ("baseline", w.encoder) not in [(i, e) for e, i in runs()]:
+        return []
+    return [
+        f"results/finetune/encoder~{w.encoder}/itask~baseline/ttask~{w.ttask}/seed~{w.seed}/adversarial.jsonl.gz"
+    ]
