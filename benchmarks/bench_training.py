@@ -158,13 +158,16 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--threads", type=int, default=1)
     default_enc = Path(__file__).resolve().parents[1] / "resources/models/encoder~pretrained"
-    ap.add_argument("--encoder", default=str(default_enc) if (default_enc / "config.json").exists() else None,
+    ap.add_argument("--encoder", default="auto",
                     help="start from this trained encoder folder (default: the default run's micro XLM-R when it "
                          "exists, so both engines learn within the benchmark's steps; else a random-init --size "
-                         "model, whose accuracy stays at chance)")
+                         "model, whose accuracy stays at chance; --size large always uses a random-init "
+                         "XLM-R Large shape)")
     ap.add_argument("--cpu", action="store_true", help="stay on the CPU even when a GPU is present")
     ap.add_argument("--json", default=None, help="also write the results here")
     a = ap.parse_args(argv)
+    if a.encoder == "auto":
+        a.encoder = str(default_enc) if a.size == "small" and (default_enc / "config.json").exists() else None
     args = {"size": a.size, "steps": a.steps, "batch_size": a.batch_size, "max_length": a.max_length,
             "lr": a.lr, "threads": a.threads, "cpu": a.cpu, "encoder": a.encoder}
     ctx = mp.get_context("spawn")
