@@ -288,13 +288,10 @@ def knn(x, y, k: int, block_size: int = 16384, use_gpu: bool | None = None) -> t
         index = faiss.index_cpu_to_gpu(resources, 0, index)
     index.add(y)
 
-    def search(q, c):
-        return index.search(q, c)
-
     try:
-        return _knn_generic(x, y, k, block_size, search, _GPU_MAX_K if use_gpu else y.shape[0])
+        return _knn_generic(x, y, k, block_size, index.search, _GPU_MAX_K if use_gpu else y.shape[0])
     finally:
-        del index, resources
+        del index, resources  # the GPU index before its resources
 
 
 def knn_numpy(x, y, k: int, block_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
