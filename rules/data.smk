@@ -9,7 +9,7 @@ if config["data"]["source"] == "micro":
         log:
             "logs/generate_micro.log",
         benchmark:
-            "benchmarks/generate_micro.tsv"
+            "logs/benchmarks/generate_micro.tsv"
         localrule: True
         conda:
             ENV

@@ -11,7 +11,7 @@ if config["model"]["source"] == "e5":
         log:
             "logs/convert_e5.log",
         benchmark:
-            "benchmarks/convert_e5.tsv"
+            "logs/benchmarks/convert_e5.tsv"
         localrule: True
         conda:
             ENV

@@ -19,7 +19,7 @@ rule finetune_target:
     log:
         "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
     benchmark:
-        "benchmarks/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.tsv"
+        "logs/benchmarks/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.tsv"
     conda:
         ENV
     threads: THREADS

@@ -13,7 +13,7 @@ rule train_intermediate:
     log:
         "logs/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
     benchmark:
-        "benchmarks/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
+        "logs/benchmarks/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
     conda:
         ENV
     threads: THREADS

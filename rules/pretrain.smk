@@ -29,7 +29,7 @@ if config["model"]["source"] == "micro":
         log:
             "logs/pretrain_encoder/encoder~{encoder}.log",
         benchmark:
-            "benchmarks/pretrain_encoder/encoder~{encoder}.tsv"
+            "logs/benchmarks/pretrain_encoder/encoder~{encoder}.tsv"
         conda:
             ENV
         threads: 2

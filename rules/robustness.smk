@@ -22,7 +22,7 @@ rule robustness_analysis:
     log:
         "logs/robustness_analysis.log",
     benchmark:
-        "benchmarks/robustness_analysis.tsv"
+        "logs/benchmarks/robustness_analysis.tsv"
     localrule: True
     conda:
         ENV

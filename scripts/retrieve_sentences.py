@@ -1,4 +1,4 @@
-"""Rule retrieve_sentences: Tatoeba accuracy and BUCC F1 from the encoder's representations."""
+"""Rule retrieve_sentences: Tatoeba accuracy and BUCC F1 from the stored sentence vectors."""
 from xstilts import env
 from xstilts.snake import start, write_json
 
@@ -6,7 +6,7 @@ log = start(snakemake)
 from xstilts.jobs import retrieve  # noqa: E402
 
 w = snakemake.wildcards
-res = retrieve(snakemake.config, snakemake.input.encoder, snakemake.input.data.rsplit("/", 1)[0],
+res = retrieve(snakemake.config, snakemake.input.embeddings, snakemake.input.data.rsplit("/", 1)[0],
                "resources/perturbed", snakemake.threads, log=log.info)
 res.update(env.provenance(snakemake.config, **dict(w.items())))
 write_json(snakemake.output.metrics, res)

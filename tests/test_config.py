@@ -59,6 +59,7 @@ def test_paper_config_plans_full_grid(tmp_path):
     # (baseline + 11) encoders x 7 targets x 3 seeds
     assert counts["finetune_target"] == 12 * 7 * 3
     assert counts["retrieve_sentences"] == 12
+    assert counts["embed_sentences"] == 12  # each encoder embeds once; scoring reads the stored vectors
 
 
 @pytest.mark.parametrize("path", ["config.yaml", "config/paper.yaml"])

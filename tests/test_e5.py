@@ -148,8 +148,9 @@ def test_faiss_path_equals_numpy_reference(vectors):
 
 
 def test_retrieval_stage_on_the_e5_profile(e5_dir, tatoeba, vectors, tmp_path):
-    """jobs.retrieve (rule retrieve_sentences) with config/e5.yaml's retrieval settings on real Tatoeba data:
-    the same accuracies as the library path above (e5 recipe, English queries)."""
+    """jobs.embed_sentences + jobs.retrieve (rules embed_sentences, retrieve_sentences) with config/e5.yaml's
+    retrieval settings on real Tatoeba data: the same accuracies as the library path above (e5 recipe,
+    English queries)."""
     from xstilts import jobs, loaders
     from xstilts import records as R
     from xstilts import tasks as T
@@ -163,7 +164,9 @@ def test_retrieval_stage_on_the_e5_profile(e5_dir, tatoeba, vectors, tmp_path):
                 for i, (s, t) in enumerate(zip(xx[:N_TATOEBA], en[:N_TATOEBA]))]
         R.write_jsonl(R.task_file(tmp_path, "tatoeba", lang, "test"), recs, T.TATOEBA)
     R.atomic_write_text(tmp_path / "task~tatoeba" / "meta.json", json.dumps({"languages": list(langs)}))
-    res = jobs.retrieve(cfg, e5_dir, tmp_path, None, threads=2, log=lambda *a: None)
+    emb = tmp_path / "sentences.npz"
+    jobs.embed_sentences(cfg, e5_dir, tmp_path, None, emb, threads=2, log=lambda *a: None)
+    res = jobs.retrieve(cfg, emb, tmp_path, None, threads=2, log=lambda *a: None)
     assert res["layer"] == 12
     got = {r["lang"]: r["value"] for r in res["rows"] if r["metric"] == "accuracy"}
     assert set(got) == set(langs)

@@ -244,8 +244,7 @@ def test_bucc_faiss_equals_numpy_and_reference_port():
     src, sids, stexts, tgt, tids, ttexts, gold = _bucc_data(rng)
     c_f = R.mine_bucc(src, sids, stexts, tgt, tids, ttexts)
     c_n = R.mine_bucc(src, sids, stexts, tgt, tids, ttexts, use_faiss=False)
-    assert [c[:2] for c in c_f] == [c[:2] for c in c_n]
-    np.testing.assert_allclose([c[2] for c in c_f], [c[2] for c in c_n], rtol=1e-6)
+    assert c_f == c_n  # same pairs, same order, bitwise-equal margin scores
 
     ref = _reference_mine(src, tgt)
     assert [(sids[a], tids[b]) for a, b, _ in ref] == [c[:2] for c in c_f]
@@ -261,6 +260,78 @@ def test_bucc_faiss_equals_numpy_and_reference_port():
     assert len({c[0] for c in c_f}) == len(c_f) == len({c[1] for c in c_f})
     scores = [c[2] for c in c_f]
     assert scores == sorted(scores, reverse=True) and min(scores) > 0
+
+
+def test_mine_margin_faiss_equals_numpy_exactly_with_ties():
+    rng = np.random.default_rng(11)
+    src, _, _, tgt, _, _, _ = _bucc_data(rng, n_src=900, n_tgt=700, n_pairs=400, d=48, noise=0.3)
+    tgt[50:60] = tgt[7]  # identical target vectors: tied similarities and tied margin scores
+    src[100:105] = src[3]
+    x, y = R.l2_normalize(src), R.l2_normalize(tgt)
+    out_f = R.mine_margin(x, y, k=4)
+    out_n = R.mine_margin(x, y, k=4, use_faiss=False)
+    for a, b in zip(out_f, out_n):
+        np.testing.assert_array_equal(a, b)
+    assert out_f[2].dtype == np.float64 and out_f[0].size > 300
+
+
+def test_greedy_selection_equals_the_reference_loop():
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        n = int(rng.integers(1, 60))
+        src, tgt = rng.integers(0, 15, n), rng.integers(0, 15, n)
+        scores = rng.integers(0, 6, n).astype(np.float64)  # many equal scores
+        ref, seen_s, seen_t = [], set(), set()
+        for i in np.argsort(-scores, kind="stable"):
+            if src[i] not in seen_s and tgt[i] not in seen_t:
+                seen_s.add(src[i])
+                seen_t.add(tgt[i])
+                ref.append(i)
+        assert R._greedy_one_to_one(src, tgt, scores).tolist() == ref
+
+
+@pytest.mark.skipif(not TATOEBA.is_dir(), reason=f"shared Tatoeba fixtures not found at {TATOEBA}")
+def test_bucc_mining_on_real_text_faiss_equals_numpy_and_reference_port():
+    deu = (TATOEBA / "tatoeba.deu-eng.deu").read_text(encoding="utf-8").splitlines()
+    eng = (TATOEBA / "tatoeba.deu-eng.eng").read_text(encoding="utf-8").splitlines()
+    # a BUCC-like pool: 150 translated pairs, 50 unpaired sentences per side, repeated lines on both sides
+    src_texts = deu[:150] + deu[150:200] + deu[:5]
+    tgt_texts = eng[:150] + eng[:3] + [f"{e} !" for e in eng[150:200]]
+    sids = [f"de-{i:06d}" for i in range(len(src_texts))]
+    tids = [f"en-{i:06d}" for i in range(len(tgt_texts))]
+    gold = {(sids[i], tids[i]) for i in range(150)}
+    x, y = _char_ngram_vectors(src_texts), _char_ngram_vectors(tgt_texts)
+    c_f = R.mine_bucc(x, sids, src_texts, y, tids, tgt_texts)
+    c_n = R.mine_bucc(x, sids, src_texts, y, tids, tgt_texts, use_faiss=False)
+    assert c_f == c_n
+    th_f, m_f = R.bucc_optimal_threshold(c_f, gold)
+    assert (th_f, m_f) == R.bucc_optimal_threshold(c_n, gold)
+    assert m_f["f1"] > 20  # shared spelling finds real translations far above chance
+    # the dense reference port on the de-duplicated sentences gives the same pairs and scores
+    assert len({t.strip() for t in src_texts}) == 200 and len({t.strip() for t in tgt_texts}) == 200
+    tgt_u = list(range(150)) + list(range(153, 203))  # rows 150-152 repeat rows 0-2 exactly
+    ref = _reference_mine(x[:200], y[tgt_u])
+    ref_pairs = {(sids[a], tids[tgt_u[b]]): sc for a, b, sc in ref}
+    firsts = {(a, b): sc for a, b, sc in c_f if int(a[3:]) < 200 and int(b[3:]) in tgt_u}
+    assert firsts.keys() == ref_pairs.keys()
+    np.testing.assert_allclose([firsts[p] for p in ref_pairs], list(ref_pairs.values()), rtol=1e-5)
+    # "expand": a pair mined for a repeated sentence is credited to every id of it
+    rep = [(a, b, sc) for a, b, sc in c_f if int(a[3:]) < 5]
+    assert rep and all((f"de-{int(a[3:]) + 200:06d}", b, sc) in c_f for a, b, sc in rep)
+
+
+def test_benchmark_refuses_bucc_size_on_cpu(capsys):
+    import faiss
+
+    if hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0:
+        pytest.skip("a GPU is visible to faiss")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_retrieval", REPO / "benchmarks" / "bench_retrieval.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--n", "400000", "--d", "1024"]) == 2
+    assert "refusing" in capsys.readouterr().err
 
 
 def test_bucc_duplicates_expand_like_jiant_or_drop_like_xtreme():

@@ -3,7 +3,8 @@
   train_intermediate   phase 2: one English task, all nine (multitask), + MLM (mlm_control), + MT data
   finetune_evaluate    phase 3: fresh head, English training, model selection on English dev, zero-shot
                        evaluation on every language, clean and perturbed
-  retrieve             BUCC and Tatoeba from the (intermediate) encoder's representations, clean and perturbed
+  embed_sentences      every BUCC/Tatoeba sentence through the (intermediate) encoder, once (clean and perturbed)
+  retrieve             BUCC and Tatoeba scores from those vectors
 """
 from __future__ import annotations
 
@@ -282,60 +283,14 @@ def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, d
             if m in res]
 
 
-def retrieve(cfg: dict, encoder_dir, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:
-    """BUCC mining and Tatoeba retrieval from mean-pooled hidden states of the configured layer."""
-    from . import retrieve as RT
-    from .modeling import load_encoder
-    env.set_threads(threads)
-    _setup_cuda()
-    device = _device()
-    rc = cfg["retrieval"]
-    model, tok = load_encoder(encoder_dir)
-    model.to(device)
-    layer = rc["layer"]
-    n_layers = model.config.num_hidden_layers
-    if not 0 <= layer <= n_layers:
-        raise ValueError(f"config retrieval.layer={layer} but {encoder_dir} has {n_layers} layers")
+def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, threads: int = 1,
+                    log=print) -> dict:
+    """Mean-pooled hidden states of the configured layer for every BUCC/Tatoeba side, written once (.npz)."""
+    from .retrieval_job import embed_sentences as run
+    return run(cfg, encoder_dir, data_dir, perturbed_dir, out_path, threads, log)
 
-    def emb(texts):
-        return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
-                        max_length=rc["max_length"], device=device, prefix=rc.get("prefix", ""))
 
-    rows = []
-    if "tatoeba" in cfg["targets"]:
-        meta = R.read_meta(Path(data_dir) / "task~tatoeba")
-        sets = [("clean", 0.0, Path(data_dir) / "task~tatoeba")]
-        for pdir in _perturbed_sets(perturbed_dir, "tatoeba", cfg):
-            pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
-            sets.append((pm["family"], pm["severity"], pdir))
-        en_cache = {}
-        for family, sev, root in sets:
-            for lang in meta["languages"]:
-                recs = R.read_jsonl(Path(root) / f"lang~{lang}" / "test.jsonl", T.TATOEBA)
-                if lang not in en_cache:  # the English side is never perturbed: embed it once
-                    en_cache[lang] = emb([r["target"] for r in recs])
-                pred = RT.tatoeba_predict(emb([r["source"] for r in recs]), en_cache[lang])
-                rows.append({"ttask": "tatoeba", "lang": lang, "split": "test", "family": family,
-                             "severity": float(sev), "metric": "accuracy",
-                             "value": float(RT.tatoeba_accuracy(pred)), "n": len(recs)})
-    if "bucc" in cfg["targets"]:
-        meta = R.read_meta(Path(data_dir) / "task~bucc")
-        for lang in meta["languages"]:
-            mined = {}
-            for split in ("dev", "test"):
-                sents = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split), T.BUCC)
-                gold_recs = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl"))
-                src = [s for s in sents if s["side"] == "source"]
-                tgt = [s for s in sents if s["side"] == "target"]
-                gold = {(g["source_id"], g["target_id"]) for g in gold_recs}
-                mined[split] = (RT.mine_bucc(emb([s["text"] for s in src]), [s["id"] for s in src],
-                                             [s["text"] for s in src], emb([s["text"] for s in tgt]),
-                                             [s["id"] for s in tgt], [s["text"] for s in tgt], k=rc["k"]), gold)
-            # threshold tuned on the dev gold, reused unchanged on test
-            thr, _ = RT.bucc_optimal_threshold(*mined["dev"])
-            for split, (cands, gold) in mined.items():
-                sc = RT.bucc_score(cands, gold, thr)
-                for m in ("f1", "precision", "recall", "threshold"):
-                    rows.append({"ttask": "bucc", "lang": lang, "split": split, "family": "clean",
-                                 "severity": 0.0, "metric": m, "value": float(sc[m]), "n": len(gold)})
-    return {"rows": rows, "layer": layer}
+def retrieve(cfg: dict, embeddings, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:
+    """BUCC mining and Tatoeba retrieval from the stored sentence vectors (no model needed)."""
+    from .retrieval_job import score
+    return score(cfg, embeddings, data_dir, perturbed_dir, threads, log)

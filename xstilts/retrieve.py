@@ -294,13 +294,10 @@ def knn(x, y, k: int, block_size: int = 16384, use_gpu: bool | None = None) -> t
         index = faiss.index_cpu_to_gpu(resources, 0, index)
     index.add(y)
 
-    def search(q, c):
-        return index.search(q, c)
-
     try:
-        return _knn_generic(x, y, k, block_size, search, _GPU_MAX_K if use_gpu else y.shape[0])
+        return _knn_generic(x, y, k, block_size, index.search, _GPU_MAX_K if use_gpu else y.shape[0])
     finally:
-        del index, resources
+        del index, resources  # the GPU index before its resources
 
 
 def knn_numpy(x, y, k: int, block_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -398,18 +395,29 @@ def mine_margin(x, y, k: int = 4, use_faiss: bool = True, min_score: float = 0.0
     tgt = np.concatenate((fwd_best, np.arange(y.shape[0])))
     scores = np.concatenate((fwd_scores[np.arange(x.shape[0]), fwd_arg],
                              bwd_scores[np.arange(y.shape[0]), bwd_arg]))
-    keep = []
-    seen_src, seen_tgt = set(), set()
-    for i in np.argsort(-scores, kind="stable"):  # stable: equal scores in candidate order
-        s, t = int(src[i]), int(tgt[i])
-        if s in seen_src or t in seen_tgt:
-            continue
-        seen_src.add(s)
-        seen_tgt.add(t)
-        if scores[i] > min_score:
-            keep.append(i)
-    keep = np.asarray(keep, dtype=np.int64)
+    keep = _greedy_one_to_one(src, tgt, scores)
+    # as the reference: a candidate at or below min_score still uses up its sentences
+    keep = keep[scores[keep] > min_score]
     return src[keep], tgt[keep], scores[keep]
+
+
+def _greedy_one_to_one(src: np.ndarray, tgt: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Positions of the candidates accepted by the reference's greedy walk, in acceptance order.
+
+    Walk by descending score (stable: equal scores in candidate order); accept a candidate when neither
+    its source nor its target was used by an accepted one. Each acceptance depends on the earlier ones, so
+    the walk is sequential; it runs over plain Python ints and byte flags (no hashing), about 0.1 s per
+    100,000 candidates (benchmarks/bench_retrieval.py --breakdown).
+    """
+    order = np.argsort(-scores, kind="stable")
+    used_s = bytearray(int(src.max()) + 1 if src.size else 0)
+    used_t = bytearray(int(tgt.max()) + 1 if tgt.size else 0)
+    keep = []
+    for i, s, t in zip(order.tolist(), src[order].tolist(), tgt[order].tolist()):
+        if not (used_s[s] or used_t[t]):
+            used_s[s] = used_t[t] = 1
+            keep.append(i)
+    return np.asarray(keep, dtype=np.int64)
 
 
 def _unify(emb, ids, texts, side: str):

@@ -1,0 +1,207 @@
+"""The two retrieval rules: embed every retrieval sentence once, then score BUCC and Tatoeba from the vectors.
+
+`embed_sentences` (rule embed_sentences, one job per encoder) runs the encoder over every side that scoring
+needs and writes one .npz: Tatoeba's English side once per language (it is never perturbed), its other
+side clean and in every perturbed copy, and BUCC's source and target pools of dev and test. Each array is
+stored with the SHA-1 of the texts it was computed from, so `score` refuses vectors that no longer match
+the data instead of silently scoring stale ones. `score` (rule retrieve_sentences) needs no model: it
+imports numpy and faiss only, so re-scoring (k, threshold, duplicates) never re-embeds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import records as R
+from . import tasks as T
+
+MANIFEST_KEY = "__manifest__"
+
+
+def _texts_sha1(texts) -> str:
+    h = hashlib.sha1()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _perturbed_sets(perturbed_dir, task: str, cfg: dict) -> list[Path]:
+    """The perturbed copies this config asks for (jobs._perturbed_sets: family, severity, seed, variant)."""
+    from .jobs import _perturbed_sets as sets
+    return sets(perturbed_dir, task, cfg)
+
+
+def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
+    """Every side that scoring embeds, as key -> texts in file order.
+
+    Keys: tatoeba/L/target (English), tatoeba/L/clean/source, tatoeba/L/family~F/severity~S/seed~N/source,
+    bucc/L/SPLIT/source and bucc/L/SPLIT/target.
+    """
+    data_dir = Path(data_dir)
+    sets: dict[str, list[str]] = {}
+    if "tatoeba" in cfg["targets"]:
+        meta = R.read_meta(data_dir / "task~tatoeba")
+        for lang in meta["languages"]:
+            recs = R.read_jsonl(R.task_file(data_dir, "tatoeba", lang, "test"), T.TATOEBA)
+            sets[f"tatoeba/{lang}/target"] = [r["target"] for r in recs]
+            sets[f"tatoeba/{lang}/clean/source"] = [r["source"] for r in recs]
+        root = Path(perturbed_dir or ".") / "task~tatoeba"
+        for pdir in _perturbed_sets(perturbed_dir, "tatoeba", cfg):
+            pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
+            for lang in pm["languages"]:
+                path = pdir / f"lang~{lang}" / "test.jsonl"
+                recs = R.read_jsonl(path, T.TATOEBA)
+                english = sets.get(f"tatoeba/{lang}/target")
+                if english is None or [r["target"] for r in recs] != english:
+                    # the English side is embedded once, from the clean file: a perturbed copy must keep it
+                    raise ValueError(f"{path}: English (target) side differs from the clean Tatoeba test set "
+                                     f"of {lang}; perturbed copies may change the other side only")
+                sets[f"tatoeba/{lang}/{pdir.relative_to(root).as_posix()}/source"] = [r["source"] for r in recs]
+    if "bucc" in cfg["targets"]:
+        meta = R.read_meta(data_dir / "task~bucc")
+        for lang in meta["languages"]:
+            for split in ("dev", "test"):
+                sents = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split), T.BUCC)
+                for side, key in (("source", "source"), ("target", "target")):
+                    sets[f"bucc/{lang}/{split}/{key}"] = [s["text"] for s in sents if s["side"] == side]
+    return sets
+
+
+def _write_npz(path, arrays: dict) -> Path:
+    """np.savez through a temporary file and a rename: no half-written output."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, threads: int = 1,
+                    log=print) -> dict:
+    """Embed every side of `sentence_sets` with the configured layer; write them to `out_path` (.npz)."""
+    from . import env
+    from . import retrieve as RT
+    from .modeling import load_encoder
+
+    env.set_threads(threads)
+    import torch
+
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rc = cfg["retrieval"]
+    model, tok = load_encoder(encoder_dir)
+    model.to(device)
+    layer = rc["layer"]
+    n_layers = model.config.num_hidden_layers
+    if not 0 <= layer <= n_layers:
+        raise ValueError(f"config retrieval.layer={layer} but {encoder_dir} has {n_layers} layers")
+
+    def fn(texts):
+        return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
+                        max_length=rc["max_length"], device=device, prefix=rc.get("prefix", ""))
+
+    return write_embeddings(out_path, sentence_sets(cfg, data_dir, perturbed_dir), fn,
+                            {"layer": layer, "encoder": str(encoder_dir), "prefix": rc.get("prefix", "")}, log)
+
+
+def write_embeddings(out_path, sets: dict[str, list[str]], embed_fn, info: dict, log=print) -> dict:
+    """`embed_fn(texts) -> float32 [n, dim]` for every set, all into one .npz with a manifest."""
+    arrays, manifest = {}, {**info, "sets": {}}
+    for i, (key, texts) in enumerate(sets.items()):
+        if not texts:
+            raise ValueError(f"{key}: no sentences to embed (empty side in the data)")
+        vecs = np.asarray(embed_fn(texts), dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[0] != len(texts):
+            raise ValueError(f"{key}: expected {len(texts)} vectors, got an array of shape {vecs.shape}")
+        arrays[f"a{i}"] = vecs
+        manifest["sets"][key] = {"array": f"a{i}", "n": len(texts), "texts_sha1": _texts_sha1(texts)}
+        log(f"embedded {key}: {len(texts)} sentences")
+    arrays[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
+    _write_npz(out_path, arrays)
+    return manifest
+
+
+class Embeddings:
+    """The vectors of one `embed_sentences` output, checked against the texts they must match."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: sentence embeddings missing (rule embed_sentences)")
+        self._npz = np.load(self.path, allow_pickle=False)
+        if MANIFEST_KEY not in self._npz.files:
+            raise ValueError(f"{self.path}: not an embed_sentences output (no {MANIFEST_KEY})")
+        self.manifest = json.loads(str(self._npz[MANIFEST_KEY]))
+
+    def get(self, key: str, texts) -> np.ndarray:
+        entry = self.manifest["sets"].get(key)
+        if entry is None:
+            raise ValueError(f"{self.path}: no embeddings for {key}; rerun embed_sentences")
+        if entry["n"] != len(texts) or entry["texts_sha1"] != _texts_sha1(texts):
+            raise ValueError(f"{self.path}: embeddings of {key} were computed from other texts "
+                             f"({entry['n']} sentences) than the data now hold ({len(texts)}); rerun embed_sentences")
+        return self._npz[entry["array"]]
+
+
+def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:
+    """Tatoeba accuracy and BUCC F1/precision/recall/threshold rows (tidy-row dicts) from stored vectors."""
+    from . import env
+    from . import retrieve as RT
+
+    env.set_threads(threads)
+    emb = Embeddings(emb_path)
+    sets = sentence_sets(cfg, data_dir, perturbed_dir)
+    rows = []
+    if "tatoeba" in cfg["targets"]:
+        for key in [k for k in sets if k.startswith("tatoeba/") and k.endswith("/source")]:
+            lang, variant = key.split("/")[1], "/".join(key.split("/")[2:-1])
+            if variant == "clean":
+                family, sev = "clean", 0.0
+            else:
+                pm = json.loads((Path(perturbed_dir) / "task~tatoeba" / variant / "meta.json").read_text(
+                    encoding="utf-8"))
+                family, sev = pm["family"], float(pm["severity"])
+            english = f"tatoeba/{lang}/target"
+            pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]))
+            rows.append({"ttask": "tatoeba", "lang": lang, "split": "test", "family": family,
+                         "severity": sev, "metric": "accuracy",
+                         "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
+    if "bucc" in cfg["targets"]:
+        meta = R.read_meta(Path(data_dir) / "task~bucc")
+        for lang in meta["languages"]:
+            mined = {}
+            for split in ("dev", "test"):
+                sents = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split), T.BUCC)
+                gold_recs = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl"))
+                src = [s for s in sents if s["side"] == "source"]
+                tgt = [s for s in sents if s["side"] == "target"]
+                gold = {(g["source_id"], g["target_id"]) for g in gold_recs}
+                s_texts, t_texts = [s["text"] for s in src], [s["text"] for s in tgt]
+                cands = RT.mine_bucc(emb.get(f"bucc/{lang}/{split}/source", s_texts), [s["id"] for s in src],
+                                     s_texts, emb.get(f"bucc/{lang}/{split}/target", t_texts),
+                                     [s["id"] for s in tgt], t_texts, k=cfg["retrieval"]["k"])
+                mined[split] = (cands, gold)
+            # threshold tuned on the dev gold, reused unchanged on test (reported beside the scores)
+            thr, _ = RT.bucc_optimal_threshold(*mined["dev"])
+            for split, (cands, gold) in mined.items():
+                sc = RT.bucc_score(cands, gold, thr)
+                log(f"bucc {lang} {split}: F1 {sc['f1']:.2f} at threshold {thr:.4f} ({len(cands)} candidates)")
+                for m in ("f1", "precision", "recall", "threshold"):
+                    rows.append({"ttask": "bucc", "lang": lang, "split": split, "family": "clean",
+                                 "severity": 0.0, "metric": m, "value": float(sc[m]), "n": len(gold)})
+    return {"rows": rows, "layer": emb.manifest["layer"]}
