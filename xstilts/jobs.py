@@ -251,6 +251,15 @@ def retrieve(cfg: dict, encoder_dir, data_dir, perturbed_dir, threads: int = 1, 
                 gold_recs = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl"))
                 src = [s for s in sents if s["side"] == "source"]
                 tgt = [s for s in sents if s["side"] == "target"]
+                for side, recs in (("source", src), ("target", tgt)):
+                    if not recs:  # nothing to mine from: say which file, not "no texts to embed"
+                        raise R.RecordError(f"{R.task_file(data_dir, 'bucc', lang, split)}: no {side}-side "
+                                            f"sentences")
+                # a gold pair naming no sentence of the split would silently cap recall: refuse it
+                gpath = R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl")
+                sids, tids = {s["id"] for s in src}, {s["id"] for s in tgt}
+                for i, g in enumerate(gold_recs, 1):
+                    R.validate_bucc_gold(g, f"{gpath}:{i}", sids, tids)
                 gold = {(g["source_id"], g["target_id"]) for g in gold_recs}
                 mined[split] = (RT.mine_bucc(emb([s["text"] for s in src]), [s["id"] for s in src],
                                              [s["text"] for s in src], emb([s["text"] for s in tgt]),

@@ -60,8 +60,11 @@ def load_tokenizer(path):
     p = Path(path)
     if not p.is_dir():
         raise FileNotFoundError(f"{p}: model folder missing")
-    if not any((p / f).exists() for f in ("tokenizer.json", SP_MODEL, "tokenizer_config.json")):
-        raise FileNotFoundError(f"{p}: no tokenizer files (tokenizer.json or {SP_MODEL})")
+    # tokenizer_config.json alone is not a tokenizer: without the vocabulary, from_pretrained would look for
+    # it on the hub (or fail with a message that does not name the folder)
+    if not any((p / f).exists() for f in ("tokenizer.json", SP_MODEL)):
+        raise FileNotFoundError(f"{p}: no tokenizer vocabulary (tokenizer.json or {SP_MODEL}); "
+                                f"found {sorted(f.name for f in p.iterdir())}")
     return AutoTokenizer.from_pretrained(str(p))
 
 

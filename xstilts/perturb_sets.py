@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from . import perturb as P
@@ -15,6 +18,24 @@ from . import tasks as T
 
 def perturb_task(data_dir, task: str, families: list[str], severities: list[float], seed: int, outdir,
                  log=print) -> dict:
+    """Write every perturbed set under `outdir`, all or nothing: the sets are built in a temporary sibling
+    folder that replaces `outdir` only when every language of every set was read, validated and written,
+    so a bad row in the last language leaves no perturbed copies of the first ones behind."""
+    outdir = Path(outdir)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=outdir.parent, prefix=f".{outdir.name}.", suffix=".tmp"))
+    try:
+        manifest = _perturb_task(data_dir, task, families, severities, seed, tmp, log)
+        if outdir.exists():  # a stale tree from an earlier run of this job
+            shutil.rmtree(outdir)
+        os.replace(tmp, outdir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return manifest
+
+
+def _perturb_task(data_dir, task, families, severities, seed, outdir, log) -> dict:
     spec = T.get(task)
     meta = R.read_meta(Path(data_dir) / f"task~{task}")
     langs = [l for l in meta["languages"] if "test" in meta["splits"].get(l, [])]
@@ -27,8 +48,10 @@ def perturb_task(data_dir, task: str, families: list[str], severities: list[floa
             for lang in langs:
                 src = R.task_file(data_dir, task, lang, "test")
                 try:
+                    # the task's label set: a label out of range is refused here, not at evaluation
                     stats = P.perturb_file(src, root / f"lang~{lang}" / "test.jsonl", spec.format, family,
-                                           float(sev), seed, lang)
+                                           float(sev), seed, lang, labels=meta.get("labels") or None,
+                                           n_choices=spec.n_choices or None)
                 except P.NotApplicable as e:
                     log(f"{task} {family}: not applicable ({e})")
                     break
