@@ -18,3 +18,9 @@ def real():
     if not REAL.is_dir():
         pytest.skip(f"real fixtures not found at {REAL} (shared/ must sit beside the repo)")
     return REAL
+
+
+# Session-wide local run of the small embedded config, shared by test_determinism.py and test_slurm.py
+import workflow_runs  # noqa: E402
+
+small_run_a = workflow_runs.small_run_a
