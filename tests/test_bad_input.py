@@ -152,6 +152,11 @@ def _unknown_tag(rel, row):
     return lambda w: _edit_row(w / rel, row, lambda r: r["tags"].__setitem__(0, "NOT_A_TAG"))
 
 
+def _pickle_weights(w):
+    (w / "encoder/model.safetensors").unlink()
+    (w / "encoder/pytorch_model.bin").write_bytes(b"\x80\x04not a real checkpoint")
+
+
 def _model_type(w):
     p = w / "encoder/config.json"
     c = json.loads(p.read_text())
@@ -208,6 +213,9 @@ CASES = [
          ("{w}/encoder/config.json missing", "not a model folder")),
     Case("model-wrong-architecture", _model_type, _retrieve,
          ("{w}/encoder", "model_type 'gpt2'", "not an encoder this pipeline supports")),
+    # a pickled checkpoint is refused unread (the bytes here are not even a valid pickle)
+    Case("model-weights-not-safetensors", _pickle_weights, _retrieve,
+         ("{w}/encoder", "model.safetensors")),
     Case("model-layer-out-of-range", lambda w: None, _retrieve_layer9,
          ("retrieval.layer=9", "{w}/encoder", "1 layers")),
     # retrieval
