@@ -82,7 +82,7 @@ def load_encoder(path, with_mlm_head: bool = False):
         raise ValueError(f"{p}: model_type {cfg.model_type!r} is not an encoder this pipeline supports "
                          "(xlm-roberta, roberta, bert)")
     tok = load_tokenizer(p)
-    # use_safetensors=True: a folder holding only pytorch_model.bin (a pickle) is refused, never unpickled
+    # use_safetensors=True: a folder holding only a pickled checkpoint is refused, never unpickled
     if with_mlm_head:
         return AutoModelForMaskedLM.from_pretrained(str(p), use_safetensors=True), tok
     return AutoModel.from_pretrained(str(p), add_pooling_layer=False, use_safetensors=True), tok
