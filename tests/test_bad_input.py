@@ -208,7 +208,7 @@ CASES = [
          ("{w}/" + _f("xnli", "en", "train") + ":9", "label -1 out of range")),
     # model, through retrieve_sentences' job function
     Case("model-missing-tokenizer-file", _rm("encoder/tokenizer.json"), _retrieve,
-         ("{w}/encoder", "no tokenizer vocabulary", "tokenizer.json")),
+         ("{w}/encoder", "no tokenizer files with a vocabulary", "tokenizer.json")),
     Case("model-missing-config", _rm("encoder/config.json"), _retrieve,
          ("{w}/encoder/config.json missing", "not a model folder")),
     Case("model-wrong-architecture", _model_type, _retrieve,

@@ -63,7 +63,7 @@ def load_tokenizer(path):
     # tokenizer_config.json alone is not a tokenizer: without the vocabulary, from_pretrained would look for
     # it on the hub (or fail with a message that does not name the folder)
     if not any((p / f).exists() for f in ("tokenizer.json", SP_MODEL)):
-        raise FileNotFoundError(f"{p}: no tokenizer vocabulary (tokenizer.json or {SP_MODEL}); "
+        raise FileNotFoundError(f"{p}: no tokenizer files with a vocabulary (tokenizer.json or {SP_MODEL}); "
                                 f"found {sorted(f.name for f in p.iterdir())}")
     return AutoTokenizer.from_pretrained(str(p))
 
