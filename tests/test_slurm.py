@@ -31,6 +31,10 @@ def _run(*args, timeout=60):
 def slurm_cluster():
     if os.geteuid() != 0:
         pytest.skip("SLURM tests need root: tools/local_slurm.sh installs slurm-wlm/munge and starts daemons")
+    try:
+        import snakemake_executor_plugin_slurm  # noqa: F401
+    except ImportError:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -r requirements-test.txt)")
     have = all(shutil.which(b) for b in ("slurmctld", "slurmd", "munged", "sbatch", "squeue"))
     if not have and not shutil.which("apt-get"):
         pytest.skip("SLURM tests need slurm-wlm and munge installed, or apt-get to install them")
