@@ -3,6 +3,7 @@ sbatch, its results equal a local run's, and a job that fails on its first attem
 
 Needs root (installs slurm-wlm + munge with apt-get, starts the daemons); elsewhere the tests skip and say why.
 """
+import importlib.util
 import os
 import re
 import shutil
@@ -31,9 +32,7 @@ def _run(*args, timeout=60):
 def slurm_cluster():
     if os.geteuid() != 0:
         pytest.skip("SLURM tests need root: tools/local_slurm.sh installs slurm-wlm/munge and starts daemons")
-    try:
-        import snakemake_executor_plugin_slurm  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
         pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -r requirements-test.txt)")
     have = all(shutil.which(b) for b in ("slurmctld", "slurmd", "munged", "sbatch", "squeue"))
     if not have and not shutil.which("apt-get"):
