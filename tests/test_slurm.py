@@ -113,10 +113,13 @@ def _slurm_jobs(d: Path) -> dict:
 
 
 def _squeue(job_ids) -> dict:
-    """job id -> (partition, time limit, state), from slurmctld (ended jobs stay MinJobAge seconds)."""
+    """job id -> (partition, time limit, state), from slurmctld (ended jobs stay MinJobAge = 3600 s)."""
     r = _run("squeue", "-h", "-t", "all", "-j", ",".join(map(str, job_ids)), "-o", "%i|%P|%l|%T")
     assert r.returncode == 0, r.stderr
-    return {int(i): (p, lim, st) for i, p, lim, st in (ln.split("|") for ln in r.stdout.split())}
+    info = {int(i): (p, lim, st) for i, p, lim, st in (ln.split("|") for ln in r.stdout.split())}
+    gone = set(job_ids) - set(info)
+    assert not gone, f"jobs {sorted(gone)} no longer known to slurmctld (ended more than MinJobAge ago?)"
+    return info
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ STATE=/var/lib/xstilts-slurm        # our own state dir: never touches a site's 
 CONF_DIR=/etc/slurm
 CONF="$CONF_DIR/slurm.conf"
 MARK="# written by xstilts tools/local_slurm.sh"
+CONF_CHANGED=0
 
 die() { echo "local_slurm: $*" >&2; exit 1; }
 
@@ -39,7 +40,8 @@ write_conf() {
     # RealMemory a little below the physical total: slurmd drains a node that reports less than configured
     mem_mb=$(( $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) * 9 / 10 ))
     mkdir -p "$CONF_DIR" "$STATE"/{ctld,d} /var/log/slurm
-    local tmp="$CONF.tmp.$$"
+    local tmp="$CONF.tmp.$$" old=""
+    [ -f "$CONF" ] && old="$(cat "$CONF")"
     cat > "$tmp" <<CONF
 $MARK
 ClusterName=xstilts-local
@@ -64,12 +66,14 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 ReturnToService=2
 MpiDefault=none
-# a finished job stays visible to squeue for a while, so the executor's squeue status check sees it end
-MinJobAge=600
+# a finished job stays visible to squeue (and scontrol) for an hour: the executor's squeue status checks
+# see every job end, and tests/test_slurm.py can still read partition, time limit and state after a long run
+MinJobAge=3600
 NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=cpu Nodes=$host Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$host Default=NO MaxTime=INFINITE State=UP
 CONF
+    if [ "$(cat "$tmp")" != "$old" ]; then CONF_CHANGED=1; fi
     mv "$tmp" "$CONF"
     # slurmd 22.05 (Debian 12) initialises a cgroup plugin even with proctrack/linuxproc and knows no
     # "disabled" (that came in 23.x); autodetect + IgnoreSystemd works in containers without systemd
@@ -107,8 +111,10 @@ up() {
     install_pkgs
     write_conf
     start_munge
-    if ! scontrol ping >/dev/null 2>&1 || ! scontrol ping 2>/dev/null | grep -q UP; then
+    if ! scontrol ping 2>/dev/null | grep -q UP; then
         slurmctld -c 2>/dev/null || slurmctld   # -c: clean start, no stale jobs from an earlier session
+    elif [ "$CONF_CHANGED" = 1 ]; then
+        scontrol reconfigure   # running daemons re-read slurm.conf written by an older version of this script
     fi
     [ -f "$STATE/slurmd.pid" ] && kill -0 "$(cat "$STATE/slurmd.pid")" 2>/dev/null || slurmd
     local st=""
