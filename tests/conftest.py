@@ -30,3 +30,9 @@ def reduced_run(tmp_path_factory):
     r = subprocess.run(snakemake_cmd(), cwd=d, capture_output=True, text=True, timeout=1500)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     return d
+
+
+# Session-wide local run of the small embedded config, shared by test_determinism.py and test_slurm.py
+import workflow_runs  # noqa: E402
+
+small_run_a = workflow_runs.small_run_a

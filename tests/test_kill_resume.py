@@ -33,7 +33,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(reduced_run, tmp_path):
     deadline = time.time() + 900
     killed_in = None
     while time.time() < deadline and p.poll() is None:
-        found = sorted(ckpts.rglob("state.pt")) if ckpts.exists() else []
+        found = sorted(ckpts.rglob("state.safetensors")) if ckpts.exists() else []
         if found:
             before = _outputs(d)
             os.killpg(p.pid, signal.SIGKILL)  # snakemake and every job it started

@@ -98,7 +98,7 @@ def _kill_after(root, kind, name, n_checkpoints: int) -> None:
     seen, last = 0, None
     deadline = time.time() + 600
     while time.time() < deadline and p.poll() is None:
-        files = sorted(state.rglob("state.pt"))
+        files = sorted(state.rglob("state.safetensors"))
         stamp = [(str(f), f.stat().st_mtime_ns) for f in files if f.exists()]
         if stamp and stamp != last:
             seen, last = seen + 1, stamp
@@ -108,7 +108,7 @@ def _kill_after(root, kind, name, n_checkpoints: int) -> None:
         time.sleep(0.05)
     p.wait(timeout=60)
     assert p.returncode == -signal.SIGKILL, f"job ended ({p.returncode}) before it could be killed"
-    assert list(state.rglob("state.pt")), "no checkpoint survived the kill"
+    assert list(state.rglob("state.safetensors")), "no checkpoint survived the kill"
 
 
 _CLEAN: dict = {}

@@ -19,6 +19,15 @@ def itasks(config: dict) -> list[str]:
     return order
 
 
+def known_languages(source: str) -> list[str]:
+    """Languages a data source can provide: the micro generator's, or the union of the XTREME tasks' (40)."""
+    if source == "micro":
+        from .micro.world import LANGS
+        return list(LANGS)
+    from . import hub
+    return sorted(set().union(*(getattr(hub, f"{t.upper()}_LANGS") for t in T.TARGET_TASKS)))
+
+
 def check(config: dict) -> None:
     for key in ("targets", "intermediate_tasks"):
         for i, name in enumerate(config[key]):
@@ -27,6 +36,11 @@ def check(config: dict) -> None:
                 known = T.TARGET_TASKS if role == "target" else T.INTERMEDIATE_TASKS
                 raise ConfigError(f"config key {key}[{i}]: unknown {role} task {name!r}; "
                                   f"known: {', '.join(known)}")
+    known = known_languages(config["data"]["source"])
+    for i, lang in enumerate(config["languages"]):
+        if lang not in known:
+            raise ConfigError(f"config key languages[{i}]: unknown language {lang!r} for data.source "
+                              f"{config['data']['source']!r}; known: {', '.join(known)}")
     if "en" not in config["languages"]:
         raise ConfigError("config key languages: must include 'en' (the training language)")
     for i, t in enumerate(config["perturb"]["tasks"]):

@@ -60,8 +60,11 @@ def load_tokenizer(path):
     p = Path(path)
     if not p.is_dir():
         raise FileNotFoundError(f"{p}: model folder missing")
-    if not any((p / f).exists() for f in ("tokenizer.json", SP_MODEL, "tokenizer_config.json")):
-        raise FileNotFoundError(f"{p}: no tokenizer files (tokenizer.json or {SP_MODEL})")
+    # tokenizer_config.json alone is not a tokenizer: without the vocabulary, from_pretrained would look for
+    # it on the hub (or fail with a message that does not name the folder)
+    if not any((p / f).exists() for f in ("tokenizer.json", SP_MODEL)):
+        raise FileNotFoundError(f"{p}: no tokenizer files with a vocabulary (tokenizer.json or {SP_MODEL}); "
+                                f"found {sorted(f.name for f in p.iterdir())}")
     return AutoTokenizer.from_pretrained(str(p))
 
 
@@ -79,9 +82,10 @@ def load_encoder(path, with_mlm_head: bool = False):
         raise ValueError(f"{p}: model_type {cfg.model_type!r} is not an encoder this pipeline supports "
                          "(xlm-roberta, roberta, bert)")
     tok = load_tokenizer(p)
+    # use_safetensors=True: a folder holding only a pickled checkpoint is refused, never unpickled
     if with_mlm_head:
-        return AutoModelForMaskedLM.from_pretrained(str(p)), tok
-    return AutoModel.from_pretrained(str(p), add_pooling_layer=False), tok
+        return AutoModelForMaskedLM.from_pretrained(str(p), use_safetensors=True), tok
+    return AutoModel.from_pretrained(str(p), add_pooling_layer=False, use_safetensors=True), tok
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -743,15 +743,16 @@ def perturb_records(records: Iterable[dict], fmt: str, family: str | Family, sev
 
 
 def perturb_file(in_path, out_path, fmt: str, family: str | Family, severity: float, seed: int, lang: str,
-                 variant: str = "default", resources: Mapping | None = None) -> dict:
+                 variant: str = "default", resources: Mapping | None = None, labels=None,
+                 n_choices=None) -> dict:
     """Read a JSONL split, perturb it, write it atomically; returns {n, n_changed, words_total,
     words_perturbed} (words = eligible units, summed over the perturbed fields). For BUCC pass the sentence
     file; the gold pairs are unaffected (ids are kept)."""
     _check_applicable(fmt, get_family(family), variant)  # before reading: inapplicable sets cost nothing
-    recs = R.read_jsonl(in_path, fmt)
+    recs = R.read_jsonl(in_path, fmt, labels, n_choices)
     out, stats = _perturb_all(recs, fmt, family, severity, seed, lang, variant, resources)
     # read_jsonl allows the two BUCC sides to share ids; every record was validated above already
-    R.write_jsonl(out_path, out, None if fmt == T.BUCC else fmt)
+    R.write_jsonl(out_path, out, None if fmt == T.BUCC else fmt, labels, n_choices)
     return stats
 
 

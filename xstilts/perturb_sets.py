@@ -12,6 +12,9 @@ on text without a table letter, code_switch without a dictionary) is left out an
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -62,9 +65,32 @@ def family_resources(family: str, lang: str, cfg: dict, data_dir, homoglyph_tabl
     return {"dictionary": out}
 
 
+def _all_or_nothing(outdir, build):
+    """Run build(tmp) in a temporary sibling folder that replaces `outdir` only when it returns: a bad row in
+    the last language leaves no perturbed copies of the first ones behind."""
+    outdir = Path(outdir)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=outdir.parent, prefix=f".{outdir.name}.", suffix=".tmp"))
+    try:
+        result = build(tmp)
+        if outdir.exists():  # a stale tree from an earlier run of this job
+            shutil.rmtree(outdir)
+        os.replace(tmp, outdir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return result
+
+
 def perturb_task_family(data_dir, task: str, family: str, severities: list[float], seed: int, outdir,
                         cfg: dict | None = None, homoglyph_table=None, log=print) -> dict:
-    """Every severity of one family on every test language of `task`; returns the family manifest."""
+    """Every severity of one family on every test language of `task`, all or nothing; returns the family
+    manifest."""
+    return _all_or_nothing(outdir, lambda tmp: _perturb_task_family(data_dir, task, family, severities, seed, tmp,
+                                                                    cfg, homoglyph_table, log))
+
+
+def _perturb_task_family(data_dir, task, family, severities, seed, outdir, cfg, homoglyph_table, log) -> dict:
     cfg = cfg or {}
     spec = T.get(task)
     meta = R.read_meta(Path(data_dir) / f"task~{task}")
@@ -96,14 +122,16 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
                 if lang in skip:
                     continue
                 src = R.task_file(data_dir, task, lang, "test")
-                recs = R.read_jsonl(src, spec.format)
+                # the task's label set: a label out of range is refused here, not at evaluation
+                recs = R.read_jsonl(src, spec.format, meta.get("labels") or None, spec.n_choices or None)
                 out, stats = P._perturb_all(recs, spec.format, family, float(sev), seed, lang, variant, res_of[lang])
                 if stats["words_total"] == 0:
                     if variant == "default":
                         skip[lang] = "no eligible word in this language's test set (e.g. no strippable diacritic)"
                     continue
                 R.write_jsonl(root / f"lang~{lang}" / "test.jsonl", out,
-                              None if spec.format == T.BUCC else spec.format)
+                              None if spec.format == T.BUCC else spec.format, meta.get("labels") or None,
+                              spec.n_choices or None)
                 done.append(lang)
                 stats_all[lang] = stats
             if not done:
@@ -124,12 +152,14 @@ def perturb_task_family(data_dir, task: str, family: str, severities: list[float
 def perturb_task(data_dir, task: str, families: list[str], severities: list[float], seed: int, outdir,
                  cfg: dict | None = None, homoglyph_table=None, log=print) -> dict:
     """Every family of a task in one job (`perturb.bundle_families`: saves per-job start-up when the sets are
-    small): <outdir>/family~F/... exactly as `perturb_task_family` writes them."""
-    out = {"task": task, "families": {}}
-    for fam in families:
-        m = perturb_task_family(data_dir, task, fam, severities, seed, Path(outdir) / f"family~{fam}", cfg,
-                                homoglyph_table, log)
-        R.atomic_write_text(Path(outdir) / f"family~{fam}" / "manifest.json",
-                            json.dumps(m, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-        out["families"][fam] = m
-    return out
+    small): <outdir>/family~F/... exactly as `perturb_task_family` writes them, all families or none."""
+    def build(tmp):
+        out = {"task": task, "families": {}}
+        for fam in families:
+            m = _perturb_task_family(data_dir, task, fam, severities, seed, Path(tmp) / f"family~{fam}", cfg,
+                                     homoglyph_table, log)
+            R.atomic_write_text(Path(tmp) / f"family~{fam}" / "manifest.json",
+                                json.dumps(m, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+            out["families"][fam] = m
+        return out
+    return _all_or_nothing(outdir, build)

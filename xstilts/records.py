@@ -200,10 +200,13 @@ def read_jsonl(path, fmt: str | None = None, labels=None, n_choices=None) -> lis
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such data file")
     out = []
+    data = path.read_bytes()
     try:
-        raw = path.read_bytes().decode("utf-8")
+        raw = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise RecordError(f"{path}: not valid UTF-8 at byte {e.start}") from None
+        row = data.count(b"\n", 0, e.start) + 1
+        hint = " (the file ends inside a character: truncated file?)" if e.end == len(data) else ""
+        raise RecordError(f"{path}:{row}: not valid UTF-8 at byte {e.start}{hint}") from None
     for i, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue

@@ -37,6 +37,24 @@ def _perturbed_sets(perturbed_dir, task: str, cfg: dict) -> list[Path]:
     return sets(perturbed_dir, task, cfg)
 
 
+def bucc_split(data_dir, lang: str, split: str):
+    """BUCC sentences of one split, by side, and its gold pairs, checked: both sides non-empty and every gold
+    pair naming sentences of this split (one that does not would silently cap recall)."""
+    path = R.task_file(data_dir, "bucc", lang, split)
+    sents = R.read_jsonl(path, T.BUCC)
+    src = [s for s in sents if s["side"] == "source"]
+    tgt = [s for s in sents if s["side"] == "target"]
+    for side, recs in (("source", src), ("target", tgt)):
+        if not recs:  # nothing to mine from: say which file, not "no texts to embed"
+            raise R.RecordError(f"{path}: no {side}-side sentences")
+    gpath = R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl")
+    sids, tids = {s["id"] for s in src}, {s["id"] for s in tgt}
+    gold_recs = R.read_jsonl(gpath)
+    for i, g in enumerate(gold_recs, 1):
+        R.validate_bucc_gold(g, f"{gpath}:{i}", sids, tids)
+    return src, tgt, {(g["source_id"], g["target_id"]) for g in gold_recs}
+
+
 def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
     """Every side that scoring embeds, as key -> texts in file order.
 
@@ -67,9 +85,9 @@ def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
         meta = R.read_meta(data_dir / "task~bucc")
         for lang in meta["languages"]:
             for split in ("dev", "test"):
-                sents = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split), T.BUCC)
-                for side, key in (("source", "source"), ("target", "target")):
-                    sets[f"bucc/{lang}/{split}/{key}"] = [s["text"] for s in sents if s["side"] == side]
+                src, tgt, _ = bucc_split(data_dir, lang, split)
+                sets[f"bucc/{lang}/{split}/source"] = [x["text"] for x in src]
+                sets[f"bucc/{lang}/{split}/target"] = [x["text"] for x in tgt]
     return sets
 
 
@@ -186,11 +204,7 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
         for lang in meta["languages"]:
             mined = {}
             for split in ("dev", "test"):
-                sents = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split), T.BUCC)
-                gold_recs = R.read_jsonl(R.task_file(data_dir, "bucc", lang, split, ".gold.jsonl"))
-                src = [s for s in sents if s["side"] == "source"]
-                tgt = [s for s in sents if s["side"] == "target"]
-                gold = {(g["source_id"], g["target_id"]) for g in gold_recs}
+                src, tgt, gold = bucc_split(data_dir, lang, split)
                 s_texts, t_texts = [s["text"] for s in src], [s["text"] for s in tgt]
                 cands = RT.mine_bucc(emb.get(f"bucc/{lang}/{split}/source", s_texts), [s["id"] for s in src],
                                      s_texts, emb.get(f"bucc/{lang}/{split}/target", t_texts),

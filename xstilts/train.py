@@ -63,12 +63,14 @@ class _Stream:
 class Checkpointer:
     """Resumable training state in a scratch folder that no rule declares (so Snakemake never deletes it as
     an incomplete output): model, optimizer, scheduler, every RNG, the batch streams' queues, the history and
-    the best state so far. Written atomically (temporary file + rename), so a SIGKILL at any moment leaves
-    either the previous checkpoint or the new one. A checkpoint whose fingerprint (hyperparameters, seed,
-    data sizes, parameter shapes) differs from the run's is ignored with a warning, never half-applied.
+    the best state so far. One safetensors file -- tensors as tensors, everything else as JSON in its
+    metadata, so loading runs no pickle -- written atomically (temporary file + rename): a SIGKILL at any
+    moment leaves either the previous checkpoint or the new one. A checkpoint whose fingerprint
+    (hyperparameters, seed, data sizes, parameter shapes) differs from the run's is ignored with a warning,
+    never half-applied.
     """
 
-    FILE = "state.pt"
+    FILE = "state.safetensors"
 
     def __init__(self, folder, every: int, log=print):
         from pathlib import Path
@@ -83,21 +85,31 @@ class Checkpointer:
     def load(self, fingerprint: str) -> dict | None:
         if not self.enabled or not (self.folder / self.FILE).exists():
             return None
-        # weights_only: tensors, numbers, strings and containers only -- no pickled code runs on load
-        state = torch.load(self.folder / self.FILE, map_location="cpu", weights_only=True)
+        import json
+
+        from safetensors import safe_open
+        with safe_open(str(self.folder / self.FILE), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            meta = json.loads(f.metadata()["state"])
+        state = _unpack(meta, tensors)
         if state.get("fingerprint") != fingerprint:
             self.log(f"checkpoint {self.folder / self.FILE} belongs to another run configuration; starting over")
             return None
         return state
 
     def save(self, state: dict) -> None:
+        import json
         import os
         import tempfile
+
+        from safetensors.torch import save_file
         self.folder.mkdir(parents=True, exist_ok=True)
+        tensors: dict[str, torch.Tensor] = {}
+        meta = json.dumps(_pack(state, tensors))
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".state.", suffix=".tmp")
         os.close(fd)
         try:
-            torch.save(state, tmp)
+            save_file(tensors, tmp, metadata={"state": meta})
             os.replace(tmp, self.folder / self.FILE)
         except BaseException:
             if os.path.exists(tmp):
@@ -108,6 +120,34 @@ class Checkpointer:
         import shutil
         if self.enabled and self.folder.exists():
             shutil.rmtree(self.folder)
+
+
+def _pack(obj, tensors: dict, path: str = "t"):
+    """JSON-able structure with every tensor moved into `tensors` (own storage: safetensors refuses shared
+    memory, e.g. tied embeddings) and replaced by a reference; dicts with non-string keys (optimizer state is
+    keyed by parameter index) keep their key types."""
+    if isinstance(obj, torch.Tensor):
+        tensors[path] = obj.detach().cpu().contiguous().clone()
+        return {"__tensor__": path}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj):
+            return {k: _pack(v, tensors, f"{path}.{k}") for k, v in obj.items()}
+        return {"__items__": [[k, _pack(v, tensors, f"{path}.{i}")] for i, (k, v) in enumerate(obj.items())]}
+    if isinstance(obj, (list, tuple)):
+        return [_pack(v, tensors, f"{path}.{i}") for i, v in enumerate(obj)]
+    return obj
+
+
+def _unpack(obj, tensors: dict):
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return tensors[obj["__tensor__"]]
+        if "__items__" in obj:
+            return {k: _unpack(v, tensors) for k, v in obj["__items__"]}
+        return {k: _unpack(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unpack(v, tensors) for v in obj]
+    return obj
 
 
 def fingerprint(model, hp: HParams, seed: int, train_sets: dict, mlm_tokens) -> str:
