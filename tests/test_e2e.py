@@ -25,9 +25,11 @@ REDUCED = {
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs"):
+    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs", "report"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
+    (d / "paper").mkdir()  # main.tex only: the frozen copy must not be what a run's tables show
+    shutil.copy(REPO / "paper/main.tex", d / "paper/main.tex")
     (d / "reduced.yaml").write_text(yaml.safe_dump(REDUCED))
     r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config.yaml", "reduced.yaml"],
                        cwd=d, capture_output=True, text=True, timeout=1500)
@@ -69,3 +71,27 @@ def test_second_run_does_nothing(run_dir):
                        cwd=run_dir, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0
     assert "Nothing to be done" in r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_significance_and_paper(run_dir):
+    sig = list(csv.DictReader((run_dir / "results/significance.tsv").open(), delimiter="\t"))
+    pooled = [r for r in sig if r["lang"] == "all" and r["encoder"] == "pretrained"]
+    assert {r["itask"] for r in pooled} >= {"mnli", "squad_v2", "hellaswag", "multitask"}
+    assert all(float(r["low"]) <= float(r["delta"]) <= float(r["high"]) for r in sig)
+    assert "source: results" in (run_dir / "logs/make_tables.log").read_text()
+    if shutil.which("latexmk"):
+        assert (run_dir / "paper/main.pdf").read_bytes()[:5] == b"%PDF-"
+    else:
+        assert not (run_dir / "paper/main.pdf").exists()
+
+
+@pytest.mark.slow
+def test_html_report(run_dir):
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--report", "report.html", "--configfile", "config.yaml",
+                        "reduced.yaml"], cwd=run_dir, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    html = (run_dir / "report.html").read_text(errors="replace")
+    assert html.lstrip().lower().startswith("<!doctype html") or "<html" in html[:2000]
+    for needle in ("dev_deltas.png", "language_gains.png", "claims.csv", "finetune_target", "make_tables"):
+        assert needle in html, needle

@@ -196,6 +196,8 @@ def test_freeze_checks_and_copies(tmp_path):
     written = F.freeze(res, frz)
     assert sorted(p.name for p in written) == ["inventory.json", "manifest.json", "significance.tsv", "tidy.tsv"]
     assert (frz / "tidy.tsv").read_bytes() == (res / "tidy.tsv").read_bytes()
+    # a fresh copy is not newer than its source, so tables-only builds keep reading the results
+    assert F.choose_source("auto", res, frz, False)[0] == "results"
     F.check_manifest(frz)
     text = (frz / "tidy.tsv").read_text().replace("\t80.0\t", "\t81.0\t", 1)
     (frz / "tidy.tsv").write_text(text)
@@ -279,3 +281,16 @@ def test_default_target_builds_the_run_not_the_frozen_copy(tables_only):
     plan = _smk(d, "-n")
     assert plan.returncode == 0, plan.stderr[-3000:]
     assert "finetune_target" in plan.stdout and "significance" in plan.stdout
+
+
+def test_committed_frozen_copy_is_valid():
+    """The committed paper/frozen/ copy: files match their manifest, the tidy rows pass the schema, the
+    significance table reads, the inventory passes its schema, and all come from one run."""
+    from xstilts.report import load_inventory
+    frz = REPO / "paper/frozen"
+    F.check_manifest(frz)
+    tidy = F.validate_tidy_file(frz / "tidy.tsv")
+    inv = load_inventory(frz / "inventory.json")
+    sig = S.read_significance(frz / "significance.tsv")
+    assert set(tidy["config_hash"]) == {inv["config_hash"]} and set(tidy["scale"]) == {inv["scale"]}
+    assert not sig.empty and set(sig["itask"]) <= set(tidy["itask"])

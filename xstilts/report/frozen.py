@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -96,6 +97,10 @@ def freeze(results_dir, frozen_dir) -> list[Path]:
     for key, name in FILES.items():
         data = Path(src[key]).read_bytes()
         written.append(atomic_write_bytes(Path(frozen_dir) / name, data))
+        # keep the run's mtime (as cp -p): a fresh copy is then not "newer" than the results it came from, so
+        # `snakemake tables` does not switch to it and back (a git checkout gives it the checkout time)
+        st = Path(src[key]).stat()
+        os.utime(written[-1], ns=(st.st_atime_ns, st.st_mtime_ns))
         manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     written.append(atomic_write_text(Path(frozen_dir) / "manifest.json",
                                      json.dumps(manifest, indent=1, sort_keys=True) + "\n"))
