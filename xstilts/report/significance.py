@@ -8,8 +8,8 @@ target, split, seed), clean data only:
 * one row per language: the language's XTREME score (the primary corpus metric; (F1 + EM) / 2 for QA),
   other - baseline, with a 95% percentile interval and a one-sided p (share of resampled deltas <= 0);
 * one row with lang "all": the task score (mean of the per-language scores, as XTREME averages languages),
-  resampled per language (stratified), so the pooled delta equals the difference of the task scores that the
-  tables report.
+  resampled per language (stratified; the same draws as the per-language rows), so the pooled delta equals
+  the difference of the task scores that the tables report.
 
 Each resample recomputes the corpus metric from summed statistics (`metric_vec`, the rules of
 `metrics.metric_from_stats` vectorised), which is
@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import records as R
 from .. import tasks as T
 from ..aggregate import wildcards_of
 from ..records import atomic_write_text
@@ -79,6 +78,51 @@ def _matrix(rows: list[dict], keys: list[str]) -> np.ndarray:
     return np.array([[float(r.get(k) or 0.0) for k in keys] for r in rows], dtype=float)
 
 
+def _resampled(ttask: str, base: dict[str, list[dict]], other: dict[str, list[dict]], n: int,
+               seed: int) -> dict[str, tuple[float, np.ndarray]]:
+    """Per language (sorted): (full-data delta, n resampled deltas) of the XTREME score, other - base. One
+    generator for all languages, drawn in language order: the pooled row reuses the per-language draws."""
+    if set(base) != set(other):
+        raise ValueError(f"paired bootstrap ({ttask}): languages differ: {sorted(base)} vs {sorted(other)}")
+    if not base:
+        raise ValueError(f"paired bootstrap ({ttask}): no languages")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for lang in sorted(base):
+        b, o = base[lang], other[lang]
+        if len(b) != len(o) or not b:
+            raise ValueError(f"paired bootstrap ({ttask}, {lang}): {len(b)} vs {len(o)} examples")
+        keys = sorted({k for r in b + o for k, v in r.items() if v is not None and k in STAT_KEYS})
+        a_m, o_m = _matrix(b, keys), _matrix(o, keys)
+        m = len(b)
+        idx = rng.integers(0, m, size=(n, m))
+        # counts of each example in each resample (the same draws as metrics.paired_bootstrap_stats)
+        counts = np.bincount((np.arange(n)[:, None] * m + idx).ravel(), minlength=n * m).reshape(n, m)
+        counts = counts.astype(float)
+        deltas = _score_of(ttask, keys, counts @ o_m) - _score_of(ttask, keys, counts @ a_m)
+        full = float(_score_of(ttask, keys, o_m.sum(0, keepdims=True))[0]
+                     - _score_of(ttask, keys, a_m.sum(0, keepdims=True))[0])
+        out[lang] = (full, deltas)
+    return out
+
+
+def _summary(full: float, deltas: np.ndarray, n_examples: int, n_langs: int) -> dict:
+    low, high = np.percentile(deltas, [100 * ALPHA / 2, 100 * (1 - ALPHA / 2)])
+    return {"delta": full, "low": float(low), "high": float(high), "p": float(np.mean(deltas <= 0)),
+            "n_examples": n_examples, "n_langs": n_langs, "n_resamples": len(deltas)}
+
+
+def paired_bootstrap_by_lang(ttask: str, base: dict[str, list[dict]], other: dict[str, list[dict]],
+                             n: int = 1000, seed: int = 0) -> dict[str, dict]:
+    """Per language and pooled (key POOLED): the summary of `paired_bootstrap`, from one set of draws."""
+    res = _resampled(ttask, base, other, n, seed)
+    out = {lang: _summary(f, d, len(base[lang]), 1) for lang, (f, d) in res.items()}
+    out[POOLED] = _summary(float(np.mean([f for f, _ in res.values()])),
+                           np.mean([d for _, d in res.values()], axis=0), sum(len(v) for v in base.values()),
+                           len(res))
+    return out
+
+
 def paired_bootstrap(ttask: str, base: dict[str, list[dict]], other: dict[str, list[dict]], n: int = 1000,
                      seed: int = 0) -> dict:
     """Stratified paired bootstrap of the task score (mean over languages of the per-language XTREME score),
@@ -86,32 +130,7 @@ def paired_bootstrap(ttask: str, base: dict[str, list[dict]], other: dict[str, l
     Each resample draws examples with replacement within every language, the same draw for both systems.
     Returns delta (full data), low/high (95% percentile interval), p (one-sided, share of deltas <= 0),
     n_examples, n_langs, n_resamples."""
-    if set(base) != set(other):
-        raise ValueError(f"paired_bootstrap({ttask}): languages differ: {sorted(base)} vs {sorted(other)}")
-    if not base:
-        raise ValueError(f"paired_bootstrap({ttask}): no languages")
-    rng = np.random.default_rng(seed)
-    deltas = np.zeros(n)
-    full = 0.0
-    n_ex = 0
-    for lang in sorted(base):
-        b, o = base[lang], other[lang]
-        if len(b) != len(o) or not b:
-            raise ValueError(f"paired_bootstrap({ttask}, {lang}): {len(b)} vs {len(o)} examples")
-        keys = sorted({k for r in b + o for k, v in r.items() if v is not None and k in STAT_KEYS})
-        a_m, o_m = _matrix(b, keys), _matrix(o, keys)
-        m = len(b)
-        n_ex += m
-        counts = np.zeros((n, m))
-        np.add.at(counts, (np.arange(n)[:, None], rng.integers(0, m, size=(n, m))), 1.0)
-        deltas += _score_of(ttask, keys, counts @ o_m) - _score_of(ttask, keys, counts @ a_m)
-        full += float(_score_of(ttask, keys, o_m.sum(0, keepdims=True))[0]
-                      - _score_of(ttask, keys, a_m.sum(0, keepdims=True))[0])
-    k = len(base)
-    deltas /= k
-    low, high = np.percentile(deltas, [100 * ALPHA / 2, 100 * (1 - ALPHA / 2)])
-    return {"delta": full / k, "low": float(low), "high": float(high), "p": float(np.mean(deltas <= 0)),
-            "n_examples": n_ex, "n_langs": k, "n_resamples": n}
+    return paired_bootstrap_by_lang(ttask, base, other, n, seed)[POOLED]
 
 
 def _key_seed(seed: int, *parts) -> int:
@@ -119,13 +138,27 @@ def _key_seed(seed: int, *parts) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32("/".join(map(str, parts)).encode())) % (2 ** 32)
 
 
+def _clean_rows(path) -> list[dict]:
+    """The clean rows of an examples file. records.write_examples writes sorted keys, so a perturbed row is
+    recognised without parsing it (most rows are perturbed copies; parsing them dominated the run time)."""
+    import gzip
+    import json
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if '"family": "clean"' in line]
+    except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: unreadable per-example file ({e})") from e
+    bad = [r for r in rows if r.get("family") != "clean"]
+    if bad:
+        raise ValueError(f"{path}: a row mentions family clean but is {bad[0].get('family')!r}")
+    return rows
+
+
 def load_examples(path) -> dict[tuple, dict[str, list[dict]]]:
     """Clean examples of one fine-tuning job: (ttask, split) -> lang -> rows sorted by id. Duplicate ids are an
     error naming the file."""
     out: dict[tuple, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
-    for i, r in enumerate(R.read_examples(path), 1):
-        if r.get("family") != "clean":
-            continue
+    for i, r in enumerate(_clean_rows(path), 1):
         by_id = out[(r["ttask"], r["split"])][r["lang"]]
         if r["id"] in by_id:
             raise ValueError(f"{path}: example row {i}: duplicate id {r['id']!r} for "
@@ -170,12 +203,10 @@ def compare_runs(paths: list, n: int = 1000, seed: int = 0, reference: str = REF
                         continue
                     pb, bex = base[(ttask, split)]
                     b, o = _aligned(pb, p, ttask, split, bex, ex)
-                    groups = [(lang, {lang: b[lang]}, {lang: o[lang]}) for lang in sorted(b)]
-                    groups.append((POOLED, b, o))
-                    for lang, gb, go in groups:
-                        if not gb:
-                            continue
-                        res = paired_bootstrap(ttask, gb, go, n, _key_seed(seed, enc, itask, ttask, split, s, lang))
+                    if not b:
+                        continue
+                    by_lang = paired_bootstrap_by_lang(ttask, b, o, n, _key_seed(seed, enc, itask, ttask, split, s))
+                    for lang, res in by_lang.items():
                         rows.append(dict(encoder=enc, itask=itask, reference=reference, ttask=ttask, split=split,
                                          seed=s, lang=lang, significant=not (res["low"] <= 0 <= res["high"]),
                                          **res))
