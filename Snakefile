@@ -5,6 +5,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# `snakemake --report report.html` after a run: this description, the figures, tables and claims marked with
+# report() in rules/paper.smk, and per-rule runtimes.
+report: "report/workflow.rst"
+
+
 # config.yaml is the embedded default and is read only when no --configfile is given: Snakemake would
 # otherwise deep-merge it into the paper config and leak embedded settings (epochs, sizes) into a paper
 # run. To overlay a small change on the default, pass both: --configfile config.yaml my_change.yaml
@@ -22,6 +27,7 @@ include: "rules/intermediate.smk"
 include: "rules/finetune.smk"
 include: "rules/retrieve.smk"
 include: "rules/aggregate.smk"
+include: "rules/significance.smk"
 include: "rules/paper.smk"
 include: "rules/robustness.smk"
 
@@ -32,10 +38,14 @@ rule all:
         "results/tidy.tsv",
         PAPER_OUTPUTS,
         ROBUSTNESS_OUTPUTS,
+        PAPER_PDF,
 
 
-# Named targets: `snakemake tables` rebuilds tables, claims and figures from the tidy results.
+# Named targets: `snakemake tables` rebuilds tables, claims, figures and the PDF from the tidy results: from
+# the committed paper/frozen/ copy (no GPU, no training) when it is newer than results/ (rules/paper.smk).
+# `snakemake freeze` copies a finished run's results into paper/frozen/.
 rule tables:
     input:
         PAPER_OUTPUTS,
         ROBUSTNESS_OUTPUTS,
+        PAPER_PDF,

@@ -1,11 +1,14 @@
 """The whole DAG on a reduced embedded config, in a scratch copy of the workflow: every stage runs, the
 tables parse, the claims table has all 20 rows, and a second run has nothing to do."""
 import csv
+import shutil
 import subprocess
+import sys
 
 import pytest
 
 from workflow import snakemake_cmd
+
 
 @pytest.fixture(scope="module")
 def run_dir(reduced_run):
@@ -46,3 +49,27 @@ def test_second_run_does_nothing(run_dir):
     r = subprocess.run(snakemake_cmd("-n"), cwd=run_dir, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0
     assert "Nothing to be done" in r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_significance_and_paper(run_dir):
+    sig = list(csv.DictReader((run_dir / "results/significance.tsv").open(), delimiter="\t"))
+    pooled = [r for r in sig if r["lang"] == "all" and r["encoder"] == "pretrained"]
+    assert {r["itask"] for r in pooled} >= {"mnli", "squad_v2", "hellaswag", "multitask"}
+    assert all(float(r["low"]) <= float(r["delta"]) <= float(r["high"]) for r in sig)
+    assert "source: results" in (run_dir / "logs/make_tables.log").read_text()
+    if shutil.which("latexmk"):
+        assert (run_dir / "paper/main.pdf").read_bytes()[:5] == b"%PDF-"
+    else:
+        assert not (run_dir / "paper/main.pdf").exists()
+
+
+@pytest.mark.slow
+def test_html_report(run_dir):
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--report", "report.html", "--configfile", "config.yaml",
+                        "reduced.yaml"], cwd=run_dir, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    html = (run_dir / "report.html").read_text(errors="replace")
+    assert html.lstrip().lower().startswith("<!doctype html") or "<html" in html[:2000]
+    for needle in ("dev_deltas.png", "language_gains.png", "claims.csv", "finetune_target", "make_tables"):
+        assert needle in html, needle

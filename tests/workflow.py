@@ -22,11 +22,23 @@ REDUCED = {
 }
 
 
-def make_workflow(dest: Path, overrides: dict | None = None) -> Path:
-    """Copy what a user's clone holds (Snakefile, config, rules, scripts, envs, profiles) into `dest`."""
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs", "profiles"):
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "envs", "profiles", "report")
+
+
+def copy_tree(dest: Path) -> Path:
+    """What a user's clone holds for a run (Snakefile, config, rules, scripts, envs, profiles, report captions,
+    paper/main.tex) -- not paper/frozen/: a run's tables must come from its own results."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    (dest / "paper").mkdir(exist_ok=True)
+    shutil.copy(REPO / "paper/main.tex", dest / "paper/main.tex")
+    return dest
+
+
+def make_workflow(dest: Path, overrides: dict | None = None) -> Path:
+    copy_tree(dest)
     (dest / "reduced.yaml").write_text(yaml.safe_dump(overrides or REDUCED))
     return dest
 

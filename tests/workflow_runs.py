@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from workflow import REDUCED
+from workflow import REDUCED, copy_tree
 
 # The e2e test's reduced config, narrowed to one intermediate task and the baseline (18 jobs instead of 40):
 # every rule still runs (tokenizer, pretraining of both encoders, perturbation, intermediate training,
@@ -29,10 +28,7 @@ PAPER_TEXT = ["paper/claims.tex", "paper/claims.csv", "paper/claims.md", "paper/
 
 
 def copy_workflow(d: Path) -> Path:
-    d.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
+    copy_tree(d)
     (d / "small.yaml").write_text(yaml.safe_dump(SMALL))
     return d
 

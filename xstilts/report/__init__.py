@@ -7,6 +7,7 @@ writes (under `outdir`, every file atomically):
     tables/{dev_deltas,xtreme_test,controls,robustness,control_encoder}.tex  booktabs tables
     tables/*.csv                                                           the same numbers, machine-readable
     tables/task_scores.csv, tables/robustness_detail.csv                  per-task and per-language detail
+    tables/significance.csv                                                paired bootstrap vs the baseline
     claims.{tex,csv,md}                                                    the 20 claims and their verdicts
     numbers.tex                                                            \\newcommand macros quoted in text
     figures/{dev_deltas,robustness_curves,language_gains}.{pdf,png}
@@ -44,8 +45,9 @@ def load_tidy(path) -> pd.DataFrame:
     return check_tidy(pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""]))
 
 
-def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir) -> list[Path]:
-    """Write every generated table, the claims, numbers.tex and the figures; return the paths written."""
+def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir, significance: pd.DataFrame | None = None) -> list[Path]:
+    """Write every generated table, the claims, numbers.tex and the figures; return the paths written.
+    `significance`: the paired-bootstrap table (xstilts.report.significance), marks beside the deltas."""
     from .claims import evaluate_claims, write_claims
     from .figures import write_figures
     from .tables import check_tidy, provenance, write_numbers, write_tables
@@ -54,9 +56,9 @@ def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir) -> list[Path]:
     tidy = check_tidy(tidy_df)
     outdir = Path(outdir)
     claims = evaluate_claims(tidy, inventory)
-    paths = write_tables(tidy, outdir, inventory)
+    paths = write_tables(tidy, outdir, inventory, significance)
     paths += write_claims(claims, outdir, provenance(tidy, inventory))
-    paths += write_numbers(tidy, outdir, inventory, claims)
+    paths += write_numbers(tidy, outdir, inventory, claims, significance)
     paths += write_figures(tidy, outdir)
     return paths
 

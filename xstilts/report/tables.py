@@ -477,15 +477,17 @@ def tex_escape(text) -> str:
 
 
 def fmt(mean: float, sd: float = math.nan, n: int = 1, signed: bool = False, bold: bool = False,
-        digits: int = 1) -> str:
-    """A math-mode cell: 71.2, +1.3, 71.2 \\pm 0.4 (sd shown when there are several seeds); -- when missing."""
+        digits: int = 1, mark: bool = False) -> str:
+    """A math-mode cell: 71.2, +1.3, 71.2 \\pm 0.4 (sd shown when there are several seeds); -- when missing;
+    mark adds a dagger (significant in the paired bootstrap)."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "--"
     mean = round(mean, digits) + 0.0  # no "-0.0"
     body = f"{mean:+.{digits}f}" if signed else f"{mean:.{digits}f}"
     if n and n > 1 and not math.isnan(sd):
         body += rf" \pm {sd:.{digits}f}"
-    return f"$\\mathbf{{{body}}}$" if bold else f"${body}$"
+    dagger = r"^{\dagger}" if mark else ""
+    return f"$\\mathbf{{{body}}}{dagger}$" if bold else f"${body}{dagger}$"
 
 
 def provenance(tidy: pd.DataFrame | None, inventory: dict | None) -> str:
@@ -530,10 +532,15 @@ def _is_best(value: float, values) -> bool:
     return bool(vals) and not math.isnan(value) and math.isclose(value, max(vals), rel_tol=0, abs_tol=1e-9)
 
 
-def write_dev_deltas(tidy: pd.DataFrame, outdir, inventory: dict | None = None, ts=None) -> list[Path]:
+def write_dev_deltas(tidy: pd.DataFrame, outdir, inventory: dict | None = None, ts=None,
+                     sig: pd.DataFrame | None = None) -> list[Path]:
+    from .significance import pooled_marks
     ts = task_scores(tidy) if ts is None else ts
     dd = dev_deltas(tidy, ts)
     splits = selection_splits(ts)
+    marks = pooled_marks(sig, splits)
+    # significant: the paired bootstrap's 95% interval excludes 0 in every seed (empty: not bootstrapped)
+    dd["significant"] = [marks.get((r.itask, r.ttask), "") if r.kind == "delta" else "" for r in dd.itertuples()]
     targets = [t for t in splits if ((dd["ttask"] == t)).any()]
     cols = targets + ["avg"]
     header = ["Intermediate task"] + [_name(t, TARGET_NAMES) for t in targets] + ["Avg"]
@@ -550,12 +557,13 @@ def write_dev_deltas(tidy: pd.DataFrame, outdir, inventory: dict | None = None, 
         for t in cols:
             r = lookup(deltas, itask=it, ttask=t)
             cells.append("--" if r is None else fmt(r.v_mean, r.v_sd, r.v_n, signed=True,
-                                                    bold=_is_best(r.v_mean, best[t])))
+                                                    bold=_is_best(r.v_mean, best[t]),
+                                                    mark=marks.get((it, t), False)))
         body.append(cells)
     caption = (r"Score of each intermediate task minus the baseline (no intermediate phase) on each target; top "
                r"row: the baseline's absolute score. Task scores are XTREME-style means over languages (QA: "
                r"(F1+EM)/2); deltas are paired by seed, mean $\pm$ sd over seeds. Avg: mean over the targets "
-               r"present. " + tex_escape(_split_note(splits)) + " Best per column in bold.")
+               r"present. " + tex_escape(_split_note(splits)) + " Best per column in bold. " + sig_note(sig))
     paths = [atomic_write_text(Path(outdir) / "tables" / "dev_deltas.tex",
                                render_table("l" + "r" * len(cols), header, body, caption, "tab:dev-deltas",
                                             provenance(tidy, inventory)))]
@@ -563,8 +571,12 @@ def write_dev_deltas(tidy: pd.DataFrame, outdir, inventory: dict | None = None, 
     return paths
 
 
-def write_xtreme_test(tidy: pd.DataFrame, outdir, inventory: dict | None = None, ts=None) -> list[Path]:
+def write_xtreme_test(tidy: pd.DataFrame, outdir, inventory: dict | None = None, ts=None,
+                      sig: pd.DataFrame | None = None) -> list[Path]:
+    from .significance import pooled_marks
     xt = xtreme_test(tidy, ts)
+    marks = pooled_marks(sig, {t: "test" for t in xt["ttask"]})
+    xt["significant"] = [marks.get((r.best_itask, r.ttask), "") for r in xt.itertuples()]
     header = ["Target", "Baseline", "Best intermediate", "Chosen on", "Best (test)", r"$\Delta$"]
     body = []
     for r in xt.itertuples():
@@ -577,10 +589,11 @@ def write_xtreme_test(tidy: pd.DataFrame, outdir, inventory: dict | None = None,
         body.append([tex_escape(name), fmt(r.baseline_mean, r.baseline_sd, r.baseline_n,
                                            bold=_is_best(r.baseline_mean, pair)),
                      it, chosen, fmt(r.best_mean, r.best_sd, r.best_n, bold=_is_best(r.best_mean, pair)),
-                     fmt(r.gain_mean, r.gain_sd, r.gain_n, signed=True)])
+                     fmt(r.gain_mean, r.gain_sd, r.gain_n, signed=True,
+                         mark=marks.get((r.best_itask, r.ttask), False))])
     caption = (r"Test scores of the baseline and of the best intermediate model per target (chosen on the split "
                r"in ``Chosen on''; a target chosen on test is optimistic). XTREME: mean of the task scores over "
-               r"the targets with both models. Mean $\pm$ sd over seeds; higher of the two in bold.")
+               r"the targets with both models. Mean $\pm$ sd over seeds; higher of the two in bold. " + sig_note(sig))
     return [atomic_write_text(Path(outdir) / "tables" / "xtreme_test.tex",
                               render_table("lrllrr", header, body, caption, "tab:xtreme-test",
                                            provenance(tidy, inventory), wide=False)),
@@ -684,11 +697,29 @@ def write_task_scores(tidy: pd.DataFrame, outdir) -> list[Path]:
     return [write_csv(task_score_table(tidy), Path(outdir) / "tables" / "task_scores.csv")]
 
 
-def write_tables(tidy: pd.DataFrame, outdir, inventory: dict | None = None) -> list[Path]:
+def sig_note(sig: pd.DataFrame | None) -> str:
+    """Caption sentence on the dagger marks."""
+    if sig is None or sig.empty:
+        return "No per-example results, so no significance marks."
+    n = int(sig["n_resamples"].max())
+    return (r"$^{\dagger}$: the paired bootstrap over examples (" + f"{n}" + r" resamples, stratified by language, "
+            r"same encoder and seed) puts the 95\% interval of the difference from the baseline above or below 0 "
+            r"in every seed; retrieval targets have no per-example results.")
+
+
+def write_significance_csv(sig: pd.DataFrame | None, outdir) -> list[Path]:
+    from .significance import COLUMNS
+    return [write_csv(sig if sig is not None else pd.DataFrame(columns=COLUMNS),
+                      Path(outdir) / "tables" / "significance.csv")]
+
+
+def write_tables(tidy: pd.DataFrame, outdir, inventory: dict | None = None,
+                 sig: pd.DataFrame | None = None) -> list[Path]:
     ls = language_scores(tidy)
     ts = task_scores(tidy, ls)
-    return (write_task_scores(tidy, outdir) + write_dev_deltas(tidy, outdir, inventory, ts)
-            + write_xtreme_test(tidy, outdir, inventory, ts) + write_controls(tidy, outdir, inventory, ts)
+    return (write_task_scores(tidy, outdir) + write_dev_deltas(tidy, outdir, inventory, ts, sig)
+            + write_xtreme_test(tidy, outdir, inventory, ts, sig) + write_controls(tidy, outdir, inventory, ts)
+            + write_significance_csv(sig, outdir)
             + write_robustness(tidy, outdir, inventory, ls) + write_control_encoder(tidy, outdir, inventory, ls))
 
 
@@ -717,7 +748,8 @@ def _num(x: float, signed: bool = False) -> str:
     return f"{x:+.1f}" if signed else f"{x:.1f}"
 
 
-def numbers(tidy: pd.DataFrame, inventory: dict | None = None, claims=None) -> dict[str, str]:
+def numbers(tidy: pd.DataFrame, inventory: dict | None = None, claims=None,
+            sig: pd.DataFrame | None = None) -> dict[str, str]:
     """The numbers quoted in the text, as macro name -> text."""
     ls = language_scores(tidy)
     ts = task_scores(tidy, ls)
@@ -758,16 +790,27 @@ def numbers(tidy: pd.DataFrame, inventory: dict | None = None, claims=None) -> d
                 best = others.sort_values("vs_baseline_mean", ascending=False).iloc[0]
                 m[macro_name(fam, "MostRobustItask")] = tex_escape(ITASK_NAMES.get(best["itask"], best["itask"]))
                 m[macro_name(fam, "MostRobustGain")] = _num(best["vs_baseline_mean"], signed=True)
+    if sig is not None and not sig.empty:
+        from .significance import pooled_marks
+        marks = {k: v for k, v in pooled_marks(sig, selection_splits(ts)).items() if k[0] in CANDIDATE_ITASKS}
+        m["BootstrapResamples"] = str(int(sig["n_resamples"].max()))
+        m["DevDeltasTested"] = str(len(marks))
+        m["DevDeltasSignificant"] = str(sum(marks.values()))
     if claims is not None:
         from .claims import VERDICT_MACROS
         m["NumClaims"] = str(len(claims))
+        for c in claims:  # \ClaimFourPaper, \ClaimFourValue, \ClaimFourVerdict: claim C4 as in claims.tex
+            stem = macro_name("claim", c.id[1:])
+            m[f"{stem}Paper"], m[f"{stem}Value"], m[f"{stem}Verdict"] = (tex_escape(c.paper), tex_escape(c.value),
+                                                                          tex_escape(c.verdict))
         for v, stem in VERDICT_MACROS.items():
             m[f"NumClaims{stem}"] = str(sum(c.verdict == v for c in claims))
     return m
 
 
-def write_numbers(tidy: pd.DataFrame, outdir, inventory: dict | None = None, claims=None) -> list[Path]:
-    m = numbers(tidy, inventory, claims)
+def write_numbers(tidy: pd.DataFrame, outdir, inventory: dict | None = None, claims=None,
+                  sig: pd.DataFrame | None = None) -> list[Path]:
+    m = numbers(tidy, inventory, claims, sig)
     lines = ["% Generated by xstilts.report from the tidy results; do not edit by hand.",
              f"% {provenance(tidy, inventory)}"]
     lines += [f"\\newcommand{{\\{k}}}{{{v}}}" for k, v in m.items()]

@@ -1,0 +1,23 @@
+# Paired bootstrap over examples: every intermediate model vs the baseline, per target, seed and language and
+# pooled over languages; read from the fine-tuning jobs' per-example files. Cheap (seconds on the embedded run).
+
+
+rule significance:
+    input:
+        examples=[
+            p.replace("metrics.json", "examples.jsonl.gz") for p in finetune_outputs()
+        ],
+    output:
+        "results/significance.tsv",
+    log:
+        "logs/significance.log",
+    benchmark:
+        "benchmarks/significance.tsv"
+    localrule: True
+    conda:
+        ENV
+    params:
+        resamples=config.get("outputs", {}).get("bootstrap", {}).get("resamples", 1000),
+        seed=config.get("outputs", {}).get("bootstrap", {}).get("seed", 0),
+    script:
+        "../scripts/significance.py"

@@ -1,0 +1,318 @@
+"""Paper outputs: paired bootstrap (significance), the frozen results copy and the choice of source, tables
+that follow the results, and the workflow's tables-only build from paper/frozen/ (with the PDF when a TeX
+toolchain is present or can be installed)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from test_report import make_inventory, make_tidy
+from xstilts import metrics as M
+from xstilts import records as R
+from xstilts.report import claims as C
+from xstilts.report import frozen as F
+from xstilts.report import latex
+from xstilts.report import make_all
+from xstilts.report import significance as S
+
+# --------------------------------------------------------------------------------------------------------------
+# significance
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_metric_vec_is_metric_from_stats():
+    rng = np.random.default_rng(0)
+    for metric, keys in [("accuracy", ["correct", "n_units"]), ("f1", ["tp", "n_pred", "n_gold"]),
+                         ("precision", ["tp", "n_pred", "n_gold"]), ("recall", ["tp", "n_pred", "n_gold"]),
+                         ("em", ["em", "n_units"])]:
+        sums = rng.integers(0, 20, size=(50, len(keys))).astype(float)
+        sums[0] = 0  # zero denominators give 0, as metric_from_stats
+        got = S.metric_vec(metric, {k: sums[:, i] for i, k in enumerate(keys)})
+        want = [M.metric_from_stats(metric, dict(zip(keys, row))) for row in sums]
+        np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def _cls(correct):
+    return [{"correct": int(c), "n_units": 1} for c in correct]
+
+
+def test_bootstrap_matches_paired_bootstrap_stats_for_one_language():
+    rng = np.random.default_rng(1)
+    base, other = _cls(rng.random(100) < 0.5), _cls(rng.random(100) < 0.7)
+    mine = S.paired_bootstrap("xnli", {"en": base}, {"en": other}, n=500, seed=3)
+    ref = M.paired_bootstrap_stats("accuracy", base, other, n=500, seed=3)
+    for k in ("delta", "low", "high", "p"):
+        assert mine[k] == pytest.approx(ref[k], abs=1e-9), k
+
+
+def test_bootstrap_identical_systems_and_clear_gain():
+    rng = np.random.default_rng(2)
+    base = {lang: _cls(rng.random(100) < 0.5) for lang in ("en", "de")}
+    same = S.paired_bootstrap("xnli", base, base, n=300)
+    assert same["delta"] == same["low"] == same["high"] == 0.0 and same["p"] == 1.0
+    better = {lang: [{"correct": 1, "n_units": 1} for _ in rows] for lang, rows in base.items()}
+    res = S.paired_bootstrap("xnli", base, better, n=300)
+    # pooled delta = mean over languages of the per-language accuracy difference
+    want = np.mean([100 - 100 * np.mean([r["correct"] for r in base[g]]) for g in base])
+    assert res["delta"] == pytest.approx(want)
+    assert 0 < res["low"] <= res["delta"] <= res["high"] and res["p"] == 0.0
+    assert res["n_langs"] == 2 and res["n_examples"] == 200
+
+
+def test_bootstrap_qa_score_is_mean_of_f1_and_em():
+    base = {"en": [{"f1": 0.5, "em": 0.0, "n_units": 1}] * 10}
+    other = {"en": [{"f1": 1.0, "em": 1.0, "n_units": 1}] * 10}
+    assert S.paired_bootstrap("xquad", base, other, n=50)["delta"] == pytest.approx((50 + 100) / 2)
+
+
+def _write_run(root, itask, rows, seed=1, encoder="pretrained"):
+    p = root / f"results/finetune/encoder~{encoder}/itask~{itask}/ttask~all/seed~{seed}/examples.jsonl.gz"
+    R.write_examples(p, rows)
+    return p
+
+
+def _ex(ttask, lang, split, i, correct, family="clean", severity=0.0):
+    return dict(ttask=ttask, lang=lang, split=split, family=family, severity=severity, id=f"{lang}-{i}",
+                pred="x", correct=int(correct), n_units=1)
+
+
+def test_compare_runs_pairs_by_encoder_seed_and_id(tmp_path):
+    rng = np.random.default_rng(4)
+    b_rows, m_rows = [], []
+    for lang in ("en", "xl"):
+        for i in range(60):
+            b_rows.append(_ex("xnli", lang, "dev", i, rng.random() < 0.4))
+            m_rows.append(_ex("xnli", lang, "dev", i, rng.random() < 0.9))
+            # perturbed copies are left to the robustness analysis
+            m_rows.append(_ex("xnli", lang, "dev", i, 0, family="char_typo", severity=0.1))
+    paths = [_write_run(tmp_path, "baseline", b_rows), _write_run(tmp_path, "mnli", list(reversed(m_rows))),
+             _write_run(tmp_path, "mnli", m_rows, seed=2)]  # no seed-2 baseline: not compared
+    df = S.compare_runs(paths, n=200)
+    assert list(df.columns) == S.COLUMNS
+    assert sorted(df["lang"]) == ["all", "en", "xl"] and set(df["seed"]) == {1}
+    pooled = df[df["lang"] == "all"].iloc[0]
+    per = df[df["lang"] != "all"]["delta"].mean()
+    assert pooled["delta"] == pytest.approx(per) and pooled["significant"]
+    # written and read back
+    S.write_significance(df, tmp_path / "sig.tsv")
+    back = S.read_significance(tmp_path / "sig.tsv")
+    assert back["significant"].dtype == bool and len(back) == 3
+
+
+def test_compare_runs_refuses_unpaired_examples(tmp_path):
+    b = [_ex("xnli", "en", "dev", i, 1) for i in range(5)]
+    o = [_ex("xnli", "en", "dev", i + 1, 1) for i in range(5)]
+    paths = [_write_run(tmp_path, "baseline", b), _write_run(tmp_path, "mnli", o)]
+    with pytest.raises(ValueError, match="example ids differ"):
+        S.compare_runs(paths, n=10)
+    dup = [_ex("xnli", "en", "dev", 0, 1)] * 2
+    with pytest.raises(ValueError, match="duplicate id"):
+        S.compare_runs([_write_run(tmp_path, "baseline", dup)], n=10)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# a changed result changes the table and the verdict it feeds
+# --------------------------------------------------------------------------------------------------------------
+
+def _sig_for(tidy) -> pd.DataFrame:
+    """A significance table marking squad_v2 on xquad (dev) significant, everything else not."""
+    rows = []
+    for it in ("mnli", "squad_v2", "hellaswag", "multitask"):
+        for t in ("xnli", "xquad", "tydiqa"):
+            for s in (1, 2):
+                sig = it == "squad_v2" and t == "xquad"
+                rows.append(dict(encoder="pretrained", itask=it, reference="baseline", ttask=t, split="dev", seed=s,
+                                 lang="all", delta=1.0, low=0.5 if sig else -1.0, high=2.0, p=0.01, significant=sig,
+                                 n_examples=200, n_langs=2, n_resamples=1000))
+    return pd.DataFrame(rows, columns=S.COLUMNS)
+
+
+def test_changed_result_changes_table_and_verdict(tmp_path):
+    tidy = make_tidy()
+    inv = make_inventory()
+    make_all(tidy, inv, tmp_path / "a", _sig_for(tidy))
+    before = (tmp_path / "a/tables/dev_deltas.tex").read_text()
+    verdict = {c.id: c.verdict for c in C.evaluate_claims(tidy, inv)}
+    assert verdict["C4"] == C.SUPPORTED
+    assert r"^{\dagger}" in before and "SQuAD" in before
+    numbers = (tmp_path / "a/numbers.tex").read_text()
+    assert r"\newcommand{\DevDeltasSignificant}{1}" in numbers and r"\ClaimFourVerdict" in numbers
+
+    changed = tidy.copy()
+    m = (changed["itask"] == "squad_v2") & (changed["split"] == "dev")
+    changed.loc[m, "value"] -= 20.0  # squad_v2 now far below the baseline on dev
+    make_all(changed, inv, tmp_path / "b", _sig_for(changed))
+    after = (tmp_path / "b/tables/dev_deltas.tex").read_text()
+    assert after != before
+    row = next(line for line in after.splitlines() if line.startswith("SQuAD"))
+    assert row.count("$-") >= 3  # every SQuAD cell negative now
+    assert {c.id: c.verdict for c in C.evaluate_claims(changed, inv)}["C4"] == C.NOT_SUPPORTED
+    assert "not supported" in (tmp_path / "b/claims.csv").read_text().split("C4,", 1)[1].split("\n", 1)[0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# frozen copy
+# --------------------------------------------------------------------------------------------------------------
+
+def _write_results(folder, tidy=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    (tidy if tidy is not None else make_tidy()).to_csv(folder / "tidy.tsv", sep="\t", index=False)
+    import json
+    (folder / "inventory.json").write_text(json.dumps(make_inventory()))
+    S.write_significance(_sig_for(None), folder / "significance.tsv")
+
+
+def test_choose_source(tmp_path):
+    res, frz = tmp_path / "results", tmp_path / "frozen"
+    assert F.choose_source("auto", res, frz, False)[0] == "results"  # no frozen copy
+    _write_results(frz)
+    assert F.choose_source("auto", res, frz, False)[0] == "frozen"  # no results
+    assert F.choose_source("auto", res, frz, True)[0] == "results"  # a full run shows its own results
+    _write_results(res)
+    now = time.time()
+    os.utime(res / "tidy.tsv", (now - 100, now - 100))
+    assert F.choose_source("auto", res, frz, False) == ("frozen", f"{frz / 'tidy.tsv'} is newer than "
+                                                                  f"{res / 'tidy.tsv'}")
+    os.utime(res / "tidy.tsv", (now + 100, now + 100))
+    assert F.choose_source("auto", res, frz, False)[0] == "results"
+    assert F.choose_source("frozen", res, frz, True)[0] == "frozen"
+    with pytest.raises(ValueError, match="tables_from"):
+        F.choose_source("newest", res, frz, False)
+
+
+def test_freeze_checks_and_copies(tmp_path):
+    res, frz = tmp_path / "results", tmp_path / "frozen"
+    with pytest.raises(FileNotFoundError, match="finish a run first"):
+        F.freeze(res, frz)
+    _write_results(res)
+    written = F.freeze(res, frz)
+    assert sorted(p.name for p in written) == ["inventory.json", "manifest.json", "significance.tsv", "tidy.tsv"]
+    assert (frz / "tidy.tsv").read_bytes() == (res / "tidy.tsv").read_bytes()
+    # a fresh copy is not newer than its source, so tables-only builds keep reading the results
+    assert F.choose_source("auto", res, frz, False)[0] == "results"
+    F.check_manifest(frz)
+    text = (frz / "tidy.tsv").read_text().replace("\t80.0\t", "\t81.0\t", 1)
+    (frz / "tidy.tsv").write_text(text)
+    with pytest.raises(ValueError, match="differs from"):
+        F.check_manifest(frz)
+    bad = make_tidy()
+    bad.loc[5, "split"] = "train"
+    _write_results(res, bad)
+    with pytest.raises(ValueError, match=r"tidy\.tsv: tidy row 6 .*split"):
+        F.freeze(res, frz)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the workflow: `snakemake tables` from the committed frozen copy alone
+# --------------------------------------------------------------------------------------------------------------
+
+def _copy_workflow(dest):
+    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs", "report"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    (dest / "paper").mkdir()
+    shutil.copy(REPO / "paper/main.tex", dest / "paper/main.tex")
+    shutil.copytree(REPO / "paper/frozen", dest / "paper/frozen")
+
+
+def _smk(cwd, *args, timeout=900):
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def latex_toolchain():
+    """(latexmk, "") when latexmk is on PATH, already or installed here (root with apt: CI takes this path),
+    else (None, the reason). The tables-only build runs either way; only the PDF check skips."""
+    if latex.latexmk():
+        return latex.latexmk(), ""
+    ok, why = latex.can_install()
+    if not ok:
+        return None, why
+    seconds = latex.install()
+    print(f"installed {latex.APT_PACKAGES} in {seconds:.0f} s")
+    return latex.latexmk(), ""
+
+
+@pytest.fixture(scope="module")
+def tables_only(tmp_path_factory, latex_toolchain):
+    d = tmp_path_factory.mktemp("frozen_wf")
+    _copy_workflow(d)
+    plan = _smk(d, "-n", "tables")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    run = _smk(d, "--cores", "1", "tables")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    return d, plan.stdout + plan.stderr, latex_toolchain
+
+
+def test_tables_rebuild_from_frozen_copy_alone(tables_only):
+    d, plan, (tex, _) = tables_only
+    block = plan.split("Job stats:", 1)[1].split("\n\n", 1)[0]  # "job count" table of the dry run
+    jobs = {line.split()[0] for line in block.splitlines()[3:] if line.strip()}
+    assert jobs == {"make_tables", "tables", "total"} | ({"compile_paper"} if tex else set()), plan[-2000:]
+    assert not (d / "results").exists()
+    assert "frozen is newer" in (d / "logs/make_tables.log").read_text() or \
+        "no results/tidy.tsv" in (d / "logs/make_tables.log").read_text()
+    claims = pd.read_csv(d / "paper/claims.csv")
+    assert list(claims["id"]) == [f"C{i}" for i in range(1, 21)]
+    for stem in ("dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder"):
+        assert (d / f"paper/tables/{stem}.tex").stat().st_size > 300
+    for stem in ("dev_deltas", "robustness_curves", "language_gains"):
+        assert (d / f"paper/figures/{stem}.pdf").stat().st_size > 1000
+
+
+def test_paper_compiles(tables_only):
+    d, _, (tex, why) = tables_only
+    if not tex:
+        pytest.skip(f"no TeX toolchain: {why}")
+    pdf = d / "paper/main.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+    assert not list((d / "paper").glob("*.aux"))  # aux files stay in latexmk's temporary folder
+
+
+def test_default_target_builds_the_run_not_the_frozen_copy(tables_only):
+    d, _, _ = tables_only
+    plan = _smk(d, "-n")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "finetune_target" in plan.stdout and "significance" in plan.stdout
+
+
+def test_committed_frozen_copy_is_valid():
+    """The committed paper/frozen/ copy: files match their manifest, the tidy rows pass the schema, the
+    significance table reads, the inventory passes its schema, and all come from one run."""
+    from xstilts.report import load_inventory
+    frz = REPO / "paper/frozen"
+    F.check_manifest(frz)
+    tidy = F.validate_tidy_file(frz / "tidy.tsv")
+    inv = load_inventory(frz / "inventory.json")
+    sig = S.read_significance(frz / "significance.tsv")
+    assert set(tidy["config_hash"]) == {inv["config_hash"]} and set(tidy["scale"]) == {inv["scale"]}
+    # (empty when the frozen run predates per-example outputs; then the tables carry no significance marks)
+    assert set(sig["itask"]) <= set(tidy["itask"]) and set(sig["ttask"]) <= set(tidy["ttask"])
+
+
+def test_without_latexmk_the_pdf_is_left_out(tables_only, tmp_path):
+    """No TeX toolchain: the DAG plans no compile_paper job and says so once, instead of failing."""
+    d, _, _ = tables_only
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("which", "git", "sh", "bash", "env", "uname"):
+        if shutil.which(name):
+            (tools / name).symlink_to(shutil.which(name))
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{tools}",
+               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    (d / "paper/main.pdf").unlink(missing_ok=True)
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "tables"], cwd=d, capture_output=True, text=True,
+                       timeout=600, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    assert "latexmk not found" in out and "compile_paper" not in out
