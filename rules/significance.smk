@@ -12,7 +12,7 @@ rule significance:
     log:
         "logs/significance.log",
     benchmark:
-        "benchmarks/significance.tsv"
+        "logs/benchmarks/significance.tsv"
     localrule: True
     conda:
         ENV
