@@ -18,7 +18,7 @@ from workflow_runs import copy_workflow, snakemake, tidy_values
 
 SCRIPT = REPO / "tools/local_slurm.sh"
 PROFILE = REPO / "profiles/slurm"
-GPU_RULES = {"train_intermediate", "finetune_target", "retrieve_sentences"}
+GPU_RULES = {"train_intermediate", "finetune_target", "embed_sentences", "retrieve_sentences"}
 # the job the test makes fail once: cheap, and a CPU rule, so its runtime comes from default-resources
 FAIL_RULE, FAIL_WILDCARD = "perturb_testset", "xnli"
 INJECTED = "injected failure (test_slurm): first attempt of perturb_testset xnli"
