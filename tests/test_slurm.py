@@ -20,7 +20,7 @@ SCRIPT = REPO / "tools/local_slurm.sh"
 PROFILE = REPO / "profiles/slurm"
 GPU_RULES = {"train_intermediate", "finetune_target", "embed_sentences", "retrieve_sentences"}
 # the job the test makes fail once: cheap, and a CPU rule, so its runtime comes from default-resources
-FAIL_RULE, FAIL_WILDCARD = "perturb_testset", "xnli"
+FAIL_RULE, FAIL_WILDCARD = "perturb_testset", "xnli_all"  # the plugin names log folders by wildcard values
 INJECTED = "injected failure (test_slurm): first attempt of perturb_testset xnli"
 
 
@@ -138,9 +138,9 @@ def test_jobs_went_through_sbatch_to_the_profiles_partitions(slurm_run):
         want = "gpu" if rule[len("rule_"):] in GPU_RULES else "cpu"
         for i, _ in v:
             assert info[i][0] == want, (rule, i, info[i])
-    # 14 compute jobs of the small config (tokenizer, 2 encoders, 4 perturbed sets, 1 intermediate model,
-    # 3 fine-tuning and 3 retrieval jobs) + the one injected retry
-    assert len(ids) == 15, sorted(ids)
+    # 18 compute jobs of the small config (tokenizer, homoglyph table, 2 encoders, 4 perturbation jobs,
+    # 1 intermediate model, 3 fine-tuning, 3 embedding and 3 retrieval jobs) + the one injected retry
+    assert len(ids) == 19, sorted(ids)
 
 
 @pytest.mark.slow
@@ -164,4 +164,4 @@ def test_a_job_failing_on_its_first_attempt_is_retried_with_more_time(slurm_run)
     assert info[first][2] == "FAILED" and info[second][2] == "COMPLETED", info
     # runtime "60 * attempt" of the profile's default-resources: one hour, then two
     assert (info[first][1], info[second][1]) == ("1:00:00", "2:00:00"), info
-    assert (d / "resources/perturbed/task~xnli/manifest.json").exists()
+    assert (d / "resources/perturbed/task~xnli/family~all/manifest.json").exists()
