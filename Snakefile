@@ -44,8 +44,9 @@ rule all:
 # Named targets: `snakemake tables` rebuilds tables, claims, figures and the PDF from the tidy results: from
 # the committed paper/frozen/ copy (no GPU, no training) when it is newer than results/ (rules/paper.smk).
 # `snakemake freeze` copies a finished run's results into paper/frozen/.
+# The robustness-analysis outputs are not part of it: they need the run's per-example files, which the frozen
+# copy does not hold (a tables-only PDF says so in their place).
 rule tables:
     input:
         PAPER_OUTPUTS,
-        ROBUSTNESS_OUTPUTS,
         PAPER_PDF,

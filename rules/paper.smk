@@ -27,6 +27,10 @@ rule compile_paper:
     input:
         tex="paper/main.tex",
         generated=PAPER_OUTPUTS,
+        # a run's PDF waits for its robustness tables; a tables-only build (frozen copy) has none to wait for
+        robustness=lambda w: (
+            ROBUSTNESS_OUTPUTS if tables_source()[0] == "results" else []
+        ),
     output:
         pdf=report("paper/main.pdf", caption="../report/paper.rst", category="Paper"),
     log:
