@@ -123,14 +123,15 @@ def check_unique_ids(recs: list[dict], where: str) -> None:
         seen.add(r["id"])
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write through a temporary file and rename: readers never see a half-written output."""
+def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> Path:
+    """Call write(f) on a temporary file beside `path`, then rename it into place: readers never see a
+    half-written output, and a failure leaves no file behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+            write(f)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be shared
         os.replace(tmp, path)
     except BaseException:
@@ -140,21 +141,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write(path, lambda f: f.write(text))
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Bytes through a temporary file and rename (see atomic_write_text)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: f.write(data), binary=True)
 
 
 # Per-example predictions and statistics of one evaluation job (evaluate.example_stats), for paired

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -93,19 +91,7 @@ def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
 
 def _write_npz(path, arrays: dict) -> Path:
     """np.savez through a temporary file and a rename: no half-written output."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return R.atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
 
 
 def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, threads: int = 1,
