@@ -50,3 +50,28 @@ rule tables:
     input:
         PAPER_OUTPUTS,
         PAPER_PDF,
+
+
+# `snakemake download --configfile config/paper.yaml` on a head node with internet: every job that reaches the
+# network (datasets at pinned revisions, the MT model), nothing else. Compute nodes then run the rest offline.
+rule download:
+    input:
+        (
+            [f"resources/downloads/hub/task~{t}/meta.json" for t in HUB_TASKS]
+            + (
+                [f"{MODELS}/encoder~pretrained"]
+                if config["model"]["source"] == "hub"
+                else []
+            )
+            + sorted(
+                {
+                    mt_model_dir(l)
+                    for t in HUB_TASKS
+                    if mt_source(t) == "model"
+                    for l in mt_languages()
+                    if mt_model_dir(l).startswith(MODELS)
+                }
+            )
+            if config["data"]["source"] == "hub"
+            else []
+        ),

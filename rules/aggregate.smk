@@ -11,6 +11,7 @@ rule aggregate_results:
             if i != "baseline"
         ],
         data=f"{DATA}/manifest.json",
+        data_inventory=f"{DATA}/inventory.tsv",
     output:
         tidy="results/tidy.tsv",
         inventory="results/inventory.json",

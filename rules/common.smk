@@ -52,6 +52,52 @@ HUB_TASKS = (
     + (["mlm_corpus"] if "mlm_control" in config["phases"] else [])
 )
 MODELS = "resources/models"
+
+# ---- MT control data (rules/data.smk): per task, published translations from the download or our own MT ----
+MT = config["controls"].get("mt") or {}
+
+
+def mt_source(task):
+    """'published' (translations in the task's download, e.g. XNLI-MT for MNLI), 'model' (translate_shard
+    jobs) or None (the task is not an MT-control task). Only hub data translate; micro renders its copies.
+    """
+    if config["data"]["source"] != "hub" or task not in config["controls"]["mt_tasks"]:
+        return None
+    return (MT.get("source") or {}).get(task, "model")
+
+
+def mt_languages():
+    """Target languages of our MT: controls.mt.languages (default: every configured language but English)."""
+    langs = MT.get("languages") or [l for l in config["languages"] if l != "en"]
+    return [l for l in langs if l != "en"]
+
+
+def mt_model_id(mtkey):
+    model = MT.get("model", "")
+    return model.format(lang=mtkey) if "{lang}" in model else model
+
+
+def mt_model_dir(lang):
+    """A local model folder as given, else the folder download_mt_model fills: one per language for
+    per-language models (an id with {lang}, e.g. Helsinki-NLP/opus-mt-en-{lang}), one shared otherwise.
+    """
+    model = MT.get("model", "")
+    if model and Path(model.format(lang=lang)).is_dir():
+        return model.format(lang=lang)
+    return f"{MODELS}/mt~{lang if '{lang}' in model else 'all'}"
+
+
+def translation_shards(task):
+    if mt_source(task) != "model":
+        return []
+    n = int(MT.get("shards", 1))
+    return [
+        f"resources/translations/task~{task}/lang~{l}/shard~{k:02d}-of-{n:02d}.jsonl.gz"
+        for l in mt_languages()
+        for k in range(n)
+    ]
+
+
 ENCODERS = ["pretrained"] + (["random"] if config["control_encoder"]["enabled"] else [])
 ITASKS = _C.itasks(config)
 TTASKS_TRAINED = [t for t in config["targets"] if t in _T.TRAINABLE_TARGETS]
@@ -66,6 +112,7 @@ THREADS = config["resources"]["threads"]
 
 wildcard_constraints:
     encoder="|".join(["pretrained", "random"]),
+    shard=r"\d+-of-\d+",
     itask="|".join(_T.INTERMEDIATE_TASKS + _T.SPECIAL_ITASKS),
     ttask="|".join(_T.TARGET_TASKS + ["all"]),
     seed=r"\d+",

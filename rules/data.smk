@@ -6,6 +6,7 @@ if config["data"]["source"] == "micro":
     rule generate_micro:
         output:
             manifest="resources/data/micro/manifest.json",
+            inventory="resources/data/micro/inventory.tsv",
         log:
             "logs/generate_micro.log",
         benchmark:
@@ -21,10 +22,71 @@ if config["data"]["source"] == "micro":
             "../scripts/generate_micro.py"
 
 else:
-    # Paper scale: one download/prepare job per task, localrules (login node has the network),
-    # writing under resources/; compute jobs then read local files with the offline flags set.
+    # Paper scale, in three steps (README "Data on a cluster"):
+    # 1. download_hub_task, download_mt_model: localrules, the only jobs that reach the network (run them on
+    #    the head node: `snakemake download --configfile config/paper.yaml`). They write validated records
+    #    under resources/downloads/ at pinned revisions.
+    # 2. translate_shard: the MT control's machine translation, sharded parallel jobs (GPU at paper scale).
+    # 3. prepare_hub_task, data_inventory: offline; merge translations, sample the MLM corpus, count.
+
+    rule download_hub_task:
+        output:
+            "resources/downloads/hub/task~{task}/meta.json",
+        log:
+            "logs/download_hub_task/task~{task}.log",
+        localrule: True
+        conda:
+            ENV
+        params:
+            languages=config["languages"],
+            revisions=config["data"].get("revisions", {}),
+            ccgbank_path=config["data"].get("ccgbank_path"),
+            on_bad_row=config["data"].get("on_bad_row", "error"),
+            mlm_corpus=config["data"].get("mlm_corpus", {}),
+            published_mt=lambda w: mt_source(w.task) == "published",
+        script:
+            "../scripts/download_hub_task.py"
+
+    rule download_mt_model:
+        output:
+            directory(f"{MODELS}/mt~{{mtkey}}"),
+        log:
+            "logs/download_mt_model/mt~{mtkey}.log",
+        localrule: True
+        conda:
+            ENV
+        params:
+            hub_id=lambda w: mt_model_id(w.mtkey),
+            revision=config["controls"].get("mt", {}).get("revision", "main"),
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.spm", "*.txt"],
+        script:
+            "../scripts/download_model.py"
+
+    rule translate_shard:
+        input:
+            data="resources/downloads/hub/task~{task}/meta.json",
+            model=lambda w: mt_model_dir(w.lang),
+        output:
+            shard="resources/translations/task~{task}/lang~{lang}/shard~{shard}.jsonl.gz",
+            report="resources/translations/task~{task}/lang~{lang}/shard~{shard}.jsonl.gz.report.json",
+        log:
+            "logs/translate_shard/task~{task}/lang~{lang}/shard~{shard}.log",
+        benchmark:
+            "logs/benchmarks/translate_shard/task~{task}/lang~{lang}/shard~{shard}.tsv"
+        conda:
+            ENV
+        threads: THREADS
+        resources:
+            gpu=1 if config["scale"] == "paper" else 0,
+        params:
+            mt=config["controls"].get("mt", {}),
+        script:
+            "../scripts/translate_shard.py"
 
     rule prepare_hub_task:
+        input:
+            download="resources/downloads/hub/task~{task}/meta.json",
+            shards=lambda w: translation_shards(w.task),
         output:
             "resources/data/hub/task~{task}/meta.json",
         log:
@@ -33,21 +95,20 @@ else:
         conda:
             ENV
         params:
-            languages=config["languages"],
-            revisions=config["data"].get("revisions", {}),
-            ccgbank_path=config["data"].get("ccgbank_path"),
+            mlm_corpus=config["data"].get("mlm_corpus", {}),
         script:
             "../scripts/prepare_hub_task.py"
 
-    rule hub_manifest:
+    rule data_inventory:
         input:
             [f"resources/data/hub/task~{t}/meta.json" for t in HUB_TASKS],
         output:
-            "resources/data/hub/manifest.json",
+            manifest="resources/data/hub/manifest.json",
+            inventory="resources/data/hub/inventory.tsv",
         log:
-            "logs/hub_manifest.log",
+            "logs/data_inventory.log",
         localrule: True
         conda:
             ENV
         script:
-            "../scripts/hub_manifest.py"
+            "../scripts/data_inventory.py"

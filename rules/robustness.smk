@@ -16,7 +16,9 @@ rule robustness_analysis:
     input:
         tidy="results/tidy.tsv",
         inventory="results/inventory.json",
-        examples=[p.replace("metrics.json", "examples.jsonl.gz") for p in finetune_outputs()],
+        examples=[
+            p.replace("metrics.json", "examples.jsonl.gz") for p in finetune_outputs()
+        ],
     output:
         ROBUSTNESS_OUTPUTS,
     log:

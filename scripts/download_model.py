@@ -1,4 +1,5 @@
-"""Rule download_model (paper scale, localrule): fetch the starting model at a pinned revision, once."""
+"""Rules download_model and download_mt_model (paper scale, localrules): fetch a model (the starting encoder, the
+MT model) at a pinned revision, once. Safetensors weights only: pickled checkpoints are never fetched."""
 import json
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from huggingface_hub import snapshot_download  # noqa: E402
 
 out = Path(snakemake.output[0])
 path = snapshot_download(repo_id=snakemake.params.hub_id, revision=snakemake.params.revision, local_dir=str(out),
-                         allow_patterns=["*.json", "*.safetensors", "sentencepiece.bpe.model", "*.txt"])
+                         allow_patterns=getattr(snakemake.params, "allow_patterns", None)
+                         or ["*.json", "*.safetensors", "sentencepiece.bpe.model", "*.txt"])
 (out / "xstilts_run.json").write_text(json.dumps({"hub_id": snakemake.params.hub_id,
                                                   "revision": snakemake.params.revision}), encoding="utf-8")
 log.info(f"downloaded {snakemake.params.hub_id}@{snakemake.params.revision} to {path}")

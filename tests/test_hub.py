@@ -103,12 +103,12 @@ def test_sources_cover_every_task():
 
 def test_unknown_task_raises_naming_it(tmp_path):
     with pytest.raises(ValueError, match="'nosuch'"):
-        H.prepare_task("nosuch", tmp_path, ["en"], load=FakeHub({}), fetch=_no_fetch)
+        H.download_task("nosuch", tmp_path, ["en"], load=FakeHub({}), fetch=_no_fetch)
 
 
 def test_no_configured_language_raises(tmp_path):
     with pytest.raises(ValueError, match="bucc.*none of its languages"):
-        H.prepare_task("bucc", tmp_path, ["en", "sw"], load=FakeHub({}), fetch=_no_fetch)
+        H.download_task("bucc", tmp_path, ["en", "sw"], load=FakeHub({}), fetch=_no_fetch)
 
 
 # ------------------------------------------------------------------------------------------------------ XNLI
@@ -128,7 +128,7 @@ def _xnli_tables(real):
 def test_xnli(real, tmp_path):
     hub = FakeHub(_xnli_tables(real))
     logs = []
-    meta = H.prepare_task("xnli", tmp_path, ["en", "de", "xl"], load=hub, fetch=_no_fetch, log=logs.append)
+    meta = H.download_task("xnli", tmp_path, ["en", "de", "xl"], load=hub, fetch=_no_fetch, log=logs.append)
     _check_written(tmp_path, "xnli", meta)
     assert meta["languages"] == ["en", "de"]
     assert meta["splits"] == {"en": ["train", "dev", "test"], "de": ["dev", "test"]}
@@ -146,7 +146,7 @@ def test_xnli(real, tmp_path):
 
 def test_revisions_override(real, tmp_path):
     hub = FakeHub(_xnli_tables(real))
-    meta = H.prepare_task("xnli", tmp_path, ["de"], revisions={"facebook/xnli": "a" * 40}, load=hub,
+    meta = H.download_task("xnli", tmp_path, ["de"], revisions={"facebook/xnli": "a" * 40}, load=hub,
                           fetch=_no_fetch, log=lambda m: None)
     assert {c["revision"] for c in hub.calls} == {"a" * 40}
     assert meta["languages"] == ["de"]  # no English requested: no English training set either
@@ -155,7 +155,7 @@ def test_revisions_override(real, tmp_path):
 def test_mnli_with_mt_translations(real, tmp_path):
     tables = _xnli_tables(real)
     tables[("nyu-mll/glue", "mnli", "validation_matched")] = tables[("nyu-mll/glue", "mnli", "train")]
-    meta = H.prepare_task("mnli", tmp_path, ["en", "de"], load=FakeHub(tables), fetch=_no_fetch, log=lambda m: None)
+    meta = H.download_task("mnli", tmp_path, ["en", "de"], load=FakeHub(tables), fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "mnli", meta)
     assert meta["splits"] == {"en": ["train", "dev"], "de": ["train"]}  # de = XNLI-MT, the MT control data
     mt, _ = R.load_split(tmp_path, "mnli", "de", "train")
@@ -177,7 +177,7 @@ def test_udpos_from_hub_rows(real, tmp_path):
               (x, "udpos.Chinese", "test"): zh[50:], (x, "udpos.Arabic", "validation"): ar[:50],
               (x, "udpos.Arabic", "test"): ar[50:], (x, "udpos.Thai", "test"): ar[:5]}
     hub = FakeHub(tables)
-    meta = H.prepare_task("udpos", tmp_path, ["en", "zh", "ar", "th"], load=hub, fetch=_no_fetch, log=lambda m: None)
+    meta = H.download_task("udpos", tmp_path, ["en", "zh", "ar", "th"], load=hub, fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "udpos", meta)
     assert meta["languages"] == ["en", "ar", "th", "zh"]
     assert meta["splits"]["th"] == ["test"] and meta["splits"]["zh"] == ["dev", "test"]
@@ -204,7 +204,7 @@ def test_tydiqa_english_only_training(real, tmp_path):
     t = H._TYDI
     tables = {(t, "secondary_task", "train"): [ar[0], en[0], dict(ar[0], id="arabic-1-2"), en[1]],
               (t, "secondary_task", "validation"): [ar[0], en[2]]}
-    meta = H.prepare_task("tydiqa", tmp_path, ["en", "ar", "de"], load=FakeHub(tables), fetch=_no_fetch,
+    meta = H.download_task("tydiqa", tmp_path, ["en", "ar", "de"], load=FakeHub(tables), fetch=_no_fetch,
                           log=lambda m: None)
     _check_written(tmp_path, "tydiqa", meta)
     train, _ = R.load_split(tmp_path, "tydiqa", "en", "train")
@@ -221,7 +221,7 @@ def test_tydiqa_english_only_training(real, tmp_path):
         H.CONVERTERS["tydiqa_en"](tables[(t, "secondary_task", "train")], "ar", "x", part, "tydiqa")
     # a configured TyDiQA language without rows is an error, not a silently missing language
     with pytest.raises(RecordError, match="no records for tydiqa/sw/test"):
-        H.prepare_task("tydiqa", tmp_path / "sw", ["en", "sw"], load=FakeHub(tables), fetch=_no_fetch,
+        H.download_task("tydiqa", tmp_path / "sw", ["en", "sw"], load=FakeHub(tables), fetch=_no_fetch,
                        log=lambda m: None)
 
 
@@ -230,7 +230,7 @@ def test_tydiqa_falls_back_to_xtreme_when_repo_is_script_only(real, tmp_path):
     tables = {("google/xtreme", "tydiqa", "train"): en[:2], ("google/xtreme", "tydiqa", "validation"): [ar[0], en[2]]}
     logs = []
     hub = FakeHub(tables, fail={H._TYDI})
-    meta = H.prepare_task("tydiqa", tmp_path, ["en", "ar"], load=hub, fetch=_no_fetch, log=logs.append)
+    meta = H.download_task("tydiqa", tmp_path, ["en", "ar"], load=hub, fetch=_no_fetch, log=logs.append)
     _check_written(tmp_path, "tydiqa", meta)
     used = meta["provenance"]["sources"]
     assert {u["repo"] for u in used} == {"google/xtreme"}
@@ -238,7 +238,7 @@ def test_tydiqa_falls_back_to_xtreme_when_repo_is_script_only(real, tmp_path):
     assert any("no longer supported" in m for m in logs)
     # with the repo pinned, no other data are substituted
     with pytest.raises(RuntimeError, match="no source could be read"):
-        H.prepare_task("tydiqa", tmp_path / "pinned", ["en"], revisions={H._TYDI: "b" * 40}, load=hub,
+        H.download_task("tydiqa", tmp_path / "pinned", ["en"], revisions={H._TYDI: "b" * 40}, load=hub,
                        fetch=_no_fetch, log=lambda m: None)
 
 
@@ -255,7 +255,7 @@ def test_tatoeba(real, tmp_path):
              "source_lang": "/root/.cache/huggingface/datasets/downloads/extracted/abc123/v1/tatoeba",
              "target_lang": "eng"} for s, t in zip(src, tgt)]
     hub = FakeHub(tables)
-    meta = H.prepare_task("tatoeba", tmp_path, ["en", "de", "zh", "ar"], load=hub, fetch=_no_fetch,
+    meta = H.download_task("tatoeba", tmp_path, ["en", "de", "zh", "ar"], load=hub, fetch=_no_fetch,
                           log=lambda m: None)
     _check_written(tmp_path, "tatoeba", meta)
     assert meta["languages"] == ["ar", "de", "zh"]  # language from the config name; English is the target side
@@ -281,7 +281,7 @@ def test_anli_plus_components_and_unlabelled_dropped(real, tmp_path):
     tables = {(a, s, "train_r1"): anli[:20], (a, s, "train_r2"): anli[20:35], (a, s, "train_r3"): anli[35:],
               (a, s, "dev_r1"): anli[:5], (a, s, "dev_r2"): anli[5:9], (a, s, "dev_r3"): anli[9:12],
               ("nyu-mll/glue", "mnli", "train"): _glue_mnli(real), ("stanfordnlp/snli", "plain_text", "train"): snli}
-    meta = H.prepare_task("anli_plus", tmp_path, ["en"], load=FakeHub(tables), fetch=_no_fetch, log=lambda m: None)
+    meta = H.download_task("anli_plus", tmp_path, ["en"], load=FakeHub(tables), fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "anli_plus", meta)
     assert meta["components"] == {"anli_r1": {"train": 20, "dev": 5}, "anli_r2": {"train": 15, "dev": 4},
                                   "anli_r3": {"train": 15, "dev": 3}, "mnli": {"train": 3},
@@ -302,7 +302,7 @@ def test_squad_v2_unanswerable(real, tmp_path):
     assert 0 < n_impossible < len(rows)
     r2 = "rajpurkar/squad_v2"
     hub = FakeHub({(r2, "squad_v2", "train"): rows, (r2, "squad_v2", "validation"): rows[:10]})
-    meta = H.prepare_task("squad_v2", tmp_path, ["en", "de"], load=hub, fetch=_no_fetch, log=lambda m: None)
+    meta = H.download_task("squad_v2", tmp_path, ["en", "de"], load=hub, fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "squad_v2", meta)
     assert meta["splits"] == {"en": ["train", "dev"]} and meta["counts"]["en"] == {"train": len(rows), "dev": 10}
     train, _ = R.load_split(tmp_path, "squad_v2", "en", "train")
@@ -322,7 +322,7 @@ def test_hellaswag_string_label_from_parquet_branch(real, tmp_path):
     raw, hub_rows = _hellaswag_rows(real)
     hs = "Rowan/hellaswag"
     hub = FakeHub({(hs, "default", "train"): hub_rows, (hs, "default", "validation"): hub_rows[:1]})
-    meta = H.prepare_task("hellaswag", tmp_path, ["en"], load=hub, fetch=_no_fetch, log=lambda m: None)
+    meta = H.download_task("hellaswag", tmp_path, ["en"], load=hub, fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "hellaswag", meta)
     assert all(c["parquet_layout"] and c["revision"] == H.PARQUET_BRANCH for c in hub.calls)
     train, _ = R.load_split(tmp_path, "hellaswag", "en", "train")
@@ -339,7 +339,7 @@ def test_hellaswag_raw_fallback(real, tmp_path):
         fetched.append(url)
         return open(path, "rb")
 
-    meta = H.prepare_task("hellaswag", tmp_path, ["en"], load=FakeHub({}, fail={"Rowan/hellaswag"}), fetch=fetch,
+    meta = H.download_task("hellaswag", tmp_path, ["en"], load=FakeHub({}, fail={"Rowan/hellaswag"}), fetch=fetch,
                           log=lambda m: None)
     _check_written(tmp_path, "hellaswag", meta)
     assert fetched == [H.HELLASWAG_URL.format(split="train"), H.HELLASWAG_URL.format(split="val")]
@@ -371,7 +371,7 @@ def test_bucc_from_raw_tarballs(tmp_path):
 
     blobs = {H.BUCC_URL.format(lang="de", release="sample"): release("sample", 4),
              H.BUCC_URL.format(lang="de", release="training"): release("training", 6)}
-    meta = H.prepare_task("bucc", tmp_path, ["en", "de"], load=FakeHub({}), fetch=lambda u: io.BytesIO(blobs[u]),
+    meta = H.download_task("bucc", tmp_path, ["en", "de"], load=FakeHub({}), fetch=lambda u: io.BytesIO(blobs[u]),
                           log=lambda m: None)
     _check_written(tmp_path, "bucc", meta)
     assert meta["splits"] == {"de": ["dev", "test"]} and meta["counts"]["de"] == {"dev": 10, "test": 14}
@@ -379,7 +379,7 @@ def test_bucc_from_raw_tarballs(tmp_path):
     assert gold[0] == {"source_id": "de-training-0", "target_id": "en-training-0"} and len(gold) == 3
     with pytest.raises(RecordError, match=r"archive lacks \['de-en.sample.gold'\]"):
         broken = _tar_bz2({"de-en.sample.de": "de-1\tx\n", "de-en.sample.en": "en-1\ty\n"})
-        H.prepare_task("bucc", tmp_path / "b", ["de"], load=FakeHub({}), fetch=lambda u: io.BytesIO(broken),
+        H.download_task("bucc", tmp_path / "b", ["de"], load=FakeHub({}), fetch=lambda u: io.BytesIO(broken),
                        log=lambda m: None)
 
 
@@ -395,9 +395,9 @@ ID=wsj_0001.2 PARSER=GOLD NUMPARSE=1
 
 def test_ccg_needs_a_path(tmp_path):
     with pytest.raises(ValueError, match="CCGbank.*data.ccgbank_path"):
-        H.prepare_task("ccg", tmp_path, ["en"], load=FakeHub({}), fetch=_no_fetch, log=lambda m: None)
+        H.download_task("ccg", tmp_path, ["en"], load=FakeHub({}), fetch=_no_fetch, log=lambda m: None)
     with pytest.raises(FileNotFoundError, match="no such folder"):
-        H.prepare_task("ccg", tmp_path, ["en"], ccgbank_path=tmp_path / "missing", load=FakeHub({}),
+        H.download_task("ccg", tmp_path, ["en"], ccgbank_path=tmp_path / "missing", load=FakeHub({}),
                        fetch=_no_fetch, log=lambda m: None)
 
 
@@ -407,7 +407,7 @@ def test_ccg_from_auto_files(tmp_path):
         (root / sec).mkdir(parents=True)
         (root / sec / f"wsj_{sec}01.auto").write_text(AUTO.replace("wsj_0001", f"wsj_{sec}01"), encoding="utf-8")
     out = tmp_path / "out"
-    meta = H.prepare_task("ccg", out, ["en"], ccgbank_path=tmp_path / "ccgbank_1_1", load=FakeHub({}),
+    meta = H.download_task("ccg", out, ["en"], ccgbank_path=tmp_path / "ccgbank_1_1", load=FakeHub({}),
                           fetch=_no_fetch, log=lambda m: None)
     _check_written(out, "ccg", meta)
     assert meta["counts"] == {"en": {"train": 4, "dev": 2}}  # sections 02 + 21 train, 00 dev, 23 unused
@@ -430,7 +430,7 @@ def test_mlm_corpus_capped_stream(tmp_path):
     tables = {("statmt/cc100", "de", "train"): [{"id": str(i), "text": t} for i, t in enumerate(lines)],
               ("statmt/cc100", "zh-Hans", "train"): [{"id": "0", "text": "第一句。\n"}]}
     hub = FakeHub(tables)
-    meta = H.prepare_task("mlm_corpus", tmp_path, ["de", "zh", "xl"], mlm_lines=3, load=hub, fetch=_no_fetch,
+    meta = H.download_task("mlm_corpus", tmp_path, ["de", "zh", "xl"], pool_lines=3, load=hub, fetch=_no_fetch,
                           log=lambda m: None)
     _check_written(tmp_path, "mlm_corpus", meta)
     assert meta["counts"] == {"de": {"train": 3}, "zh": {"train": 1}}
@@ -438,12 +438,12 @@ def test_mlm_corpus_capped_stream(tmp_path):
     assert [r["text"] for r in de] == ["Erster Satz.", "Zweiter Satz.", "Dritter Satz."]
     assert de[2] == {"id": "cc100-de-3", "lang": "de", "text": "Dritter Satz."}
     assert all(c["streaming"] and c["parquet_layout"] and c["revision"] == H.PARQUET_BRANCH for c in hub.calls)
-    assert meta["provenance"]["mlm_lines"] == 3
+    assert meta["provenance"]["pool_lines"] == 3
 
 
 def test_mlm_corpus_raw_xz_fallback(tmp_path):
     text = "Ein Satz.\n\nNoch einer.\nUnd ein dritter.\n".encode("utf-8")
-    meta = H.prepare_task("mlm_corpus", tmp_path, ["de"], mlm_lines=2, load=FakeHub({}, fail={"statmt/cc100"}),
+    meta = H.download_task("mlm_corpus", tmp_path, ["de"], pool_lines=2, load=FakeHub({}, fail={"statmt/cc100"}),
                           fetch=lambda url: io.BytesIO(lzma.compress(text)), log=lambda m: None)
     _check_written(tmp_path, "mlm_corpus", meta)
     de, _ = R.load_split(tmp_path, "mlm_corpus", "de", "train")

@@ -72,12 +72,12 @@ def rule_shell_hits(text: str) -> list[str]:
 
 
 def rules_without_script(text: str) -> list[str]:
-    # target-only rules (all, tables) have inputs and nothing to run
+    # target-only rules (all, tables, download) have inputs and nothing to run
     out, rule, has_script = [], None, False
     for ln in text.splitlines() + ["rule _end:"]:
         m = re.match(r"\s*rule\s+(\w+)\s*:", ln)
         if m:
-            if rule and not has_script and rule not in ("all", "tables"):
+            if rule and not has_script and rule not in ("all", "tables", "download"):
                 out.append(rule)
             rule, has_script = m.group(1), False
         elif rule and re.match(r"\s*script\s*:", ln):

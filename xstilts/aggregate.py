@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from . import env
-from . import records as R
 from . import tasks as T
 
 COLUMNS = ["encoder", "itask", "ttask", "lang", "split", "seed", "family", "severity", "metric", "value", "n",
@@ -58,9 +57,13 @@ def inventory(config: dict, data_dir) -> dict:
                       + ["target_finetuning", "zero_shot_evaluation"]),
            "targets": {}, "intermediate": {}, "anli_plus_components": None}
 
+    # counts come from the data stage's inventory (rule data_inventory / the micro generator): one source of
+    # truth for the claims (C9, C15-C19) and for what the data stage reported
+    from .prepare import inventory_count, read_inventory
+    rows = read_inventory(data_dir / "inventory.tsv")
+
     def count(task, lang="en", split="train"):
-        p = R.task_file(data_dir, task, lang, split)
-        return sum(1 for line in p.open(encoding="utf-8") if line.strip()) if p.exists() else None
+        return inventory_count(rows, task, lang, split)
 
     for t in config["targets"]:
         spec = T.get(t)
@@ -77,7 +80,7 @@ def inventory(config: dict, data_dir) -> dict:
             "reason_unavailable": None if avail else (
                 "CCGbank is LDC-licensed: user-supplied data (config data.ccgbank_path)" if t == "ccg"
                 else "data missing")}
-    comp = data_dir / "task~anli_plus" / "meta.json"
-    if comp.exists():
-        inv["anli_plus_components"] = json.loads(comp.read_text(encoding="utf-8")).get("components")
+    comp = {r["component"]: r["examples"] for r in rows
+            if r["task"] == "anli_plus" and r["component"] and r["split"] == "train"}
+    inv["anli_plus_components"] = comp or None
     return inv

@@ -50,6 +50,7 @@ def check(config: dict) -> None:
     for i, t in enumerate(config["controls"]["mt_tasks"]):
         if t not in T.INTERMEDIATE_TASKS:
             raise ConfigError(f"config key controls.mt_tasks[{i}]: unknown intermediate task {t!r}")
+    _check_mt(config)
     for i, p in enumerate(config["control_encoder"]["itasks"]):
         if p not in itasks(config):
             raise ConfigError(f"config key control_encoder.itasks[{i}]: {p!r} is not a phase of this run "
@@ -72,3 +73,30 @@ def check(config: dict) -> None:
     if src == "hub" and model["source"] == "micro":
         raise ConfigError("config key model.source: the micro model is pretrained on micro data; "
                           "use data.source: micro or model.source: hub")
+
+
+def _check_mt(config: dict) -> None:
+    """MT-control sources: a published translation must exist for the task, and our MT stage can only translate
+    tasks whose labels survive translation (not token tagging such as CCG)."""
+    mt = config["controls"].get("mt") or {}
+    sources = mt.get("source") or {}
+    for t in sources:
+        if t not in config["controls"]["mt_tasks"]:
+            raise ConfigError(f"config key controls.mt.source.{t}: {t!r} is not in controls.mt_tasks")
+    if config["data"]["source"] != "hub":
+        return
+    from .hub import PUBLISHED_MT, SOURCES
+    for i, t in enumerate(config["controls"]["mt_tasks"]):
+        src = sources.get(t, "model")
+        if src == "published" and not any(p.convert in PUBLISHED_MT for p in SOURCES[t].parts):
+            raise ConfigError(f"config key controls.mt.source.{t}: no published translation of {t!r} is known "
+                              f"(only {sorted(k for k, v in SOURCES.items() if any(p.convert in PUBLISHED_MT for p in v.parts))}); use 'model'")
+        if src == "model":
+            if T.get(t).format not in (T.CLASSIFICATION, T.MULTIPLE_CHOICE, T.SPAN_QA):
+                raise ConfigError(f"config key controls.mt_tasks[{i}]: {t!r} ({T.get(t).format}) cannot be machine-"
+                                  f"translated: its labels are per token and would not align")
+            if not mt.get("model") and mt.get("engine", "hf") == "hf":
+                raise ConfigError(f"config key controls.mt.model: required to translate {t!r} (source 'model')")
+    for i, l in enumerate(mt.get("languages") or []):
+        if l not in config["languages"]:
+            raise ConfigError(f"config key controls.mt.languages[{i}]: {l!r} is not in languages")

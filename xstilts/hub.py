@@ -3,7 +3,7 @@ and write `resources/data/hub/task~<task>/...` in the layout of docs/records.md.
 
 `SOURCES` says, per task, which repo/config/split (or raw URL) feeds which of our splits and languages; the
 row -> record conversion is `xstilts.loaders`, and `loaders.write_task` writes and validates. Only
-`prepare_task` touches the network, through two injectable callables, so everything here is testable offline:
+`download_task` touches the network, through two injectable callables, so everything here is testable offline:
 
 * `load(repo, config, split, revision=None, streaming=False, parquet_layout=False)` -> iterable of hub rows;
   the default `hub_load` is `datasets.load_dataset`. `parquet_layout=True` reads a `refs/convert/parquet`-style
@@ -132,6 +132,7 @@ def _with_pq_fallback(*parts: Part) -> tuple[Part, ...]:
     return tuple(replace(p, alternatives=(_pq(p),)) for p in parts)
 
 
+PUBLISHED_MT = {"xnli_mt"}  # converters of published machine translations (MT control)
 _GLUE_MNLI_TRAIN = Part("train", "nyu-mll/glue", "mnli", "train", "nli_glue", EN)
 _TYDI = "google-research-datasets/tydiqa"
 _XT = "google/xtreme"
@@ -212,6 +213,24 @@ SOURCES: dict[str, Source] = {
 }
 
 
+WIKIPEDIA_REPO = "wikimedia/wikipedia"
+
+
+def mlm_corpus_source(name: str = "cc100", wikipedia_date: str = "20231101") -> Source:
+    """The MLM-control corpus pool (config data.mlm_corpus.source): CC-100 (`SOURCES["mlm_corpus"]`) or a
+    Wikipedia dump of `wikipedia_date` (`wikimedia/wikipedia` config `<date>.<lang>`, articles split into
+    paragraphs)."""
+    if name == "cc100":
+        return SOURCES["mlm_corpus"]
+    if name == "wikipedia":
+        if not re.fullmatch(r"\d{8}", str(wikipedia_date)):
+            raise ValueError(f"config key data.mlm_corpus.wikipedia_date: {wikipedia_date!r} is not YYYYMMDD")
+        return Source(CC100_LANGS, (Part("train", WIKIPEDIA_REPO, f"{wikipedia_date}.{{lang}}", "train", "mlm_wiki",
+                                         streaming=True),),
+                      note=f"Wikipedia {wikipedia_date}, first paragraphs per language")
+    raise ValueError(f"config key data.mlm_corpus.source: {name!r} is not one of ['cc100', 'wikipedia']")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # I/O hooks (the only network access)
 
@@ -246,9 +265,8 @@ def _plain(fn):
 
 
 def _tydiqa(rows, lang, source, part, task):
-    rows = list(rows)
-    keep = L.tydiqa_split(rows, lang)
-    recs = L.qa_from_rows(keep, source)
+    keep = L.tydiqa_split_indexed(rows, lang, source)
+    recs = L.qa_from_rows([r for _, r in keep], source, row_numbers=[i for i, _ in keep])
     if part.split == "train":
         L.check_english_only(recs, source)  # the jiant pitfall: the multilingual GoldP train set is not English
     return recs, 0
@@ -260,13 +278,17 @@ def _tydiqa_en(rows, lang, source, part, task):
     return _tydiqa(rows, lang, source, part, task)
 
 
-def _mlm_records(lines: Iterable[tuple[str, str]], lang: str, cap: int) -> list[dict]:
+def _mlm_records(lines: Iterable[tuple[str, str, str]], lang: str, cap: int, prefix: str = "cc100") -> list[dict]:
+    """(where, id, text) -> mlm records, the first `cap` non-empty texts."""
     out = []
-    for rid, text in lines:
-        text = unicodedata.normalize("NFC", text.rstrip("\r\n"))
-        if not text.strip():  # CC-100 separates documents by empty lines
-            continue
-        out.append({"id": f"cc100-{lang}-{rid}", "lang": lang, "text": text})
+    for where, rid, text in lines:
+        with L._row(where):
+            if not isinstance(text, str):
+                raise RecordError(f"{where}: field 'text' is missing or not a string ({type(text).__name__})")
+            text = unicodedata.normalize("NFC", text.rstrip("\r\n"))
+            if not text.strip():  # CC-100 separates documents by empty lines: not a bad row
+                continue
+            out.append({"id": f"{prefix}-{lang}-{rid}", "lang": lang, "text": text})
         if len(out) >= cap:
             break
     return out
@@ -405,12 +427,14 @@ def _sha256_copy(src, dest) -> str:
 
 
 class _Run:
-    """State of one prepare_task call: the hooks, the revisions, a cache of loaded tables and the provenance."""
+    """State of one download_task call: the hooks, the revisions, a cache of loaded tables and the provenance."""
 
-    def __init__(self, task, load, fetch, revisions, mlm_lines, log, tmp):
+    def __init__(self, task, load, fetch, revisions, pool_lines, log, tmp, on_bad_row="error"):
         self.task, self.load, self.fetch, self.log, self.tmp = task, load, fetch, log, Path(tmp)
+        self.on_bad_row = on_bad_row
+        self.bad: list[dict] = []  # rows dropped as malformed (policy "drop"), with where and why
         self.pinned = dict(revisions or {})
-        self.mlm_lines = int(mlm_lines)
+        self.pool_lines = int(pool_lines)
         self.cache: dict = {}
         self.used: list[dict] = []
         self.revisions: dict[str, str | None] = {}
@@ -449,7 +473,8 @@ class _Run:
             if kind == "mlm_xz":
                 with self.fetch(url) as raw:
                     text = io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="\n")
-                    recs = _mlm_records(((str(i), line) for i, line in enumerate(text)), lang, self.mlm_lines)
+                    recs = _mlm_records(((f"{url}:{i + 1}", str(i), line) for i, line in enumerate(text)), lang,
+                                        self.pool_lines)
                 info["note"] = "first lines of the xz stream; no checksum (the file is not read to its end)"
                 return recs, info
             self.log(f"{self.task}: downloading {url}")
@@ -464,8 +489,12 @@ class _Run:
         if part.parquet_layout:
             info["parquet_layout"] = True
         if kind == "mlm":
-            recs = _mlm_records(((str(r.get("id", i)), r["text"]) for i, r in enumerate(rows)), lang, self.mlm_lines)
-            return recs, info
+            lines = ((f"{source}:row {i}", str(r.get("id", i)), r.get("text")) for i, r in enumerate(rows))
+            return _mlm_records(lines, lang, self.pool_lines), info
+        if kind == "mlm_wiki":  # one record per paragraph of each article
+            paras = ((f"{source}:row {i}", f"{r.get('id', i)}.{j}", p) for i, r in enumerate(rows)
+                     for j, p in enumerate(r["text"].split("\n") if isinstance(r.get("text"), str) else [None]))
+            return _mlm_records(paras, lang, self.pool_lines, prefix="wiki"), info
         recs, dropped = CONVERTERS[kind](rows, lang, source, part, self.task)
         if dropped:
             info["dropped_unlabelled"] = dropped
@@ -479,7 +508,8 @@ class _Run:
             candidates += list(part.alternatives)
         for cand in candidates:
             try:
-                recs, info = self.convert(cand, lang)
+                with L.bad_rows(self.on_bad_row) as bad:
+                    recs, info = self.convert(cand, lang)
             except (RecordError, KeyboardInterrupt):
                 raise
             except Exception as e:  # noqa: BLE001 - script-only repo, missing export, network: try the next
@@ -487,6 +517,11 @@ class _Run:
                 if cand is not candidates[-1]:
                     self.log(f"{self.task}: {errors[-1]}; trying {candidates[candidates.index(cand) + 1].source(lang)}")
                 continue
+            if bad:
+                info["dropped_malformed"] = len(bad)
+                self.bad += [dict(b, lang=lang, split=part.split) for b in bad]
+                self.log(f"{self.task}/{lang}/{part.split}: dropped {len(bad)} malformed row(s) of "
+                         f"{cand.source(lang)} (data.on_bad_row: drop), first: {bad[0]['error']}")
             if cand is not part:
                 info["fallback_for"] = part.source(lang)
             if cand.repo:
@@ -502,14 +537,21 @@ class _Run:
         raise RuntimeError(f"{self.task}/{lang}/{part.split}: no source could be read:\n  " + "\n  ".join(errors))
 
 
-def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mapping[str, str] | None = None,
-                 ccgbank_path=None, mlm_lines: int = 100000, log=print, load=None, fetch=None) -> dict:
+def download_task(task: str, out_root, languages: Iterable[str], revisions: Mapping[str, str] | None = None,
+                  ccgbank_path=None, pool_lines: int = 100000, log=print, load=None, fetch=None,
+                  on_bad_row: str = "error", mlm_source: str = "cc100", wikipedia_date: str = "20231101",
+                  published_mt: bool = True) -> dict:
     """Read `task` from its sources (`SOURCES`) for the configured `languages`, write
     `<out_root>/task~<task>/...` with `loaders.write_task`, and return the meta (as written to meta.json).
 
-    `revisions` ({repo: sha}) override `DEFAULT_REVISIONS` and the parquet branch; `load`/`fetch` replace the hub
-    and URL readers (tests). `mlm_lines` caps the CC-100 lines per language (task mlm_corpus)."""
-    src = _source(task)
+    This is the only step that touches the network (rule download_hub_task, on the head node). `revisions`
+    ({repo: sha}) override `DEFAULT_REVISIONS` and the parquet branch; `load`/`fetch` replace the hub and URL
+    readers (tests). `pool_lines` caps the lines per language of the MLM corpus pool (task mlm_corpus, read from
+    `mlm_source` cc100 or wikipedia), which `prepare_task` then samples. `on_bad_row` ("error" | "drop", config
+    data.on_bad_row): a malformed row raises naming dataset, split and row, or is dropped and counted in
+    meta["bad_rows"] and `bad_rows.jsonl` beside meta.json. `published_mt=False` skips published translations
+    (XNLI-MT for MNLI) when config controls.mt.source says the task is translated by our MT stage instead."""
+    src = mlm_corpus_source(mlm_source, wikipedia_date) if task == "mlm_corpus" else _source(task)
     spec = T.get(task)
     langs = task_languages(task, languages)
     if not langs:
@@ -520,10 +562,12 @@ def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mappi
     out: dict[str, dict[str, list]] = {}
     components: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix=f"xstilts-hub-{task}-") as tmp:
-        run = _Run(task, load or hub_load, fetch or open_url, revisions, mlm_lines, log, tmp)
+        run = _Run(task, load or hub_load, fetch or open_url, revisions, pool_lines, log, tmp, on_bad_row)
         for lang in langs:
             for part in src.parts:
                 if part.langs is not None and lang not in part.langs:
+                    continue
+                if part.convert in PUBLISHED_MT and not published_mt:
                     continue
                 if part.convert.startswith("ccgbank:"):
                     recs, read = read_ccgbank(ccgbank_path, CCG_SECTIONS[part.convert.split(":", 1)[1]])
@@ -546,7 +590,8 @@ def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mappi
     provenance = {"loader": "xstilts.hub", "sources": run.used, "revisions": run.revisions,
                   "note": src.note}
     if task == "mlm_corpus":
-        provenance["mlm_lines"] = int(mlm_lines)
+        provenance["pool_lines"] = int(pool_lines)
+        provenance["mlm_source"] = mlm_source
     if task == "ccg":
         provenance["ccgbank_path"] = str(ccgbank_path)
     try:
@@ -555,7 +600,12 @@ def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mappi
     except ImportError:
         pass
     folder = L.write_task(out_root, task, out, "hub", provenance)
-    extra = {}
+    extra = {"bad_rows": {"policy": on_bad_row, "dropped": len(run.bad),
+                          "by_split": _count_by(run.bad, ("lang", "split"))}}
+    if run.bad:  # the full list beside the data; meta keeps the count and the first few
+        extra["bad_rows"]["first"] = run.bad[:20]
+        R.atomic_write_text(folder / "bad_rows.jsonl",
+                            "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in run.bad))
     if components:
         extra["components"] = components
     if task == "ccg":
@@ -563,7 +613,14 @@ def prepare_task(task: str, out_root, languages: Iterable[str], revisions: Mappi
         extra["labels"] = sorted({t for by_split in out.values() for recs in by_split.values()
                                   for r in recs for t in r["tags"]})
     meta = R.read_meta(folder)
-    if extra:
-        meta.update(extra)
-        R.atomic_write_text(folder / "meta.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    meta.update(extra)
+    R.atomic_write_text(folder / "meta.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return meta
+
+
+def _count_by(rows: list[dict], keys: tuple[str, ...]) -> dict:
+    out: dict = {}
+    for r in rows:
+        k = "/".join(str(r[x]) for x in keys)
+        out[k] = out.get(k, 0) + 1
+    return out

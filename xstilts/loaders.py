@@ -20,6 +20,7 @@ a missing gold label is an error, since an unlabelled row cannot become a record
 """
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import json
@@ -29,6 +30,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from numbers import Integral
 from pathlib import Path
 from typing import Any, NoReturn
@@ -73,6 +75,47 @@ BUCC_SPLITS = {"sample": "dev", "training": "test"}
 
 def _fail(where: str, msg: str) -> NoReturn:
     raise RecordError(f"{where}: {msg}")
+
+
+# Malformed-row policy (config `data.on_bad_row`). "error" (the default) raises on the first bad row; under
+# `bad_rows("drop")` every row-level RecordError inside a `_row(where)` block drops that row and is recorded, so
+# the caller can write how many were dropped and why -- never silently.
+_BAD_ROWS: contextvars.ContextVar[list | None] = contextvars.ContextVar("xstilts_bad_rows", default=None)
+BAD_ROW_POLICIES = ("error", "drop")
+
+
+@contextmanager
+def bad_rows(policy: str = "error"):
+    """Within the block, loaders follow `policy` for malformed rows; yields the list of dropped rows
+    ({"where", "error"}), empty under "error"."""
+    if policy not in BAD_ROW_POLICIES:
+        raise ValueError(f"config key data.on_bad_row: {policy!r} is not one of {list(BAD_ROW_POLICIES)}")
+    dropped: list[dict] = []
+    token = _BAD_ROWS.set(dropped if policy == "drop" else None)
+    try:
+        yield dropped
+    finally:
+        _BAD_ROWS.reset(token)
+
+
+class _row:
+    """`with _row(where):` around the conversion of one row: re-raises a RecordError, or under
+    `bad_rows("drop")` records it and skips the row."""
+    __slots__ = ("where",)
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, e, tb):
+        if et is not None and issubclass(et, RecordError):
+            sink = _BAD_ROWS.get()
+            if sink is not None:
+                sink.append({"where": self.where, "error": str(e)})
+                return True
+        return False
 
 
 def _nfc(s):
@@ -293,12 +336,13 @@ def xnli_from_hub_rows(rows: Iterable[Mapping], lang: str, source: str = "facebo
     out = _Out.task("xnli")
     for i, (where, row) in enumerate(_rows(rows, source)):
         premise = _get(row, "premise", where)
-        if isinstance(premise, Mapping):
+        if isinstance(premise, Mapping):  # a config error, not a bad row: never dropped
             _fail(where, "premise is a Translation dict: this is the 'all_languages' config; "
                          "load a per-language config (e.g. 'de') instead")
-        label = _label(_get(row, "label", where), T.NLI, where, NLI_ALIASES)
-        out.add({"id": f"{prefix}{i}", "text_a": _nfc(premise), "text_b": _nfc(_get(row, "hypothesis", where)),
-                 "label": label}, where)
+        with _row(where):
+            label = _label(_get(row, "label", where), T.NLI, where, NLI_ALIASES)
+            out.add({"id": f"{prefix}{i}", "text_a": _nfc(premise),
+                     "text_b": _nfc(_get(row, "hypothesis", where)), "label": label}, where)
     return out.recs
 
 
@@ -361,14 +405,15 @@ def pawsx_from_hub_rows(rows: Iterable[Mapping], lang: str, source: str = "googl
     labels = T.TASKS["pawsx"].labels
     out = _Out.task("pawsx")
     for i, (where, row) in enumerate(_rows(rows, source)):
-        rid = row.get("id") if isinstance(row, Mapping) else None
-        if rid is None:
-            rid = f"{prefix}{i}"
-        elif not isinstance(rid, str):
-            rid = str(_int(rid, where, "id"))
-        out.add({"id": rid, "text_a": _nfc(_get(row, "sentence1", where)),
-                 "text_b": _nfc(_get(row, "sentence2", where)),
-                 "label": _label(_get(row, "label", where), labels, where)}, where)
+        with _row(where):
+            rid = row.get("id") if isinstance(row, Mapping) else None
+            if rid is None:
+                rid = f"{prefix}{i}"
+            elif not isinstance(rid, str):
+                rid = str(_int(rid, where, "id"))
+            out.add({"id": rid, "text_a": _nfc(_get(row, "sentence1", where)),
+                     "text_b": _nfc(_get(row, "sentence2", where)),
+                     "label": _label(_get(row, "label", where), labels, where)}, where)
     return out.recs
 
 
@@ -442,9 +487,10 @@ def udpos_from_hub_rows(rows: Iterable[Mapping], lang: str, source: str = "googl
     prefix = f"udpos-{lang}-" if id_prefix is None else id_prefix
     out = _Out.task("udpos")
     for i, (where, row) in enumerate(_rows(rows, source)):
-        toks = [_nfc(t) for t in _seq(_get(row, "tokens", where), where, "tokens")]
-        tags = _tags(_get(row, "pos_tags", where), T.UPOS, where, "pos_tags")
-        out.add({"id": f"{prefix}{i}", "tokens": toks, "tags": tags}, where)
+        with _row(where):
+            toks = [_nfc(t) for t in _seq(_get(row, "tokens", where), where, "tokens")]
+            tags = _tags(_get(row, "pos_tags", where), T.UPOS, where, "pos_tags")
+            out.add({"id": f"{prefix}{i}", "tokens": toks, "tags": tags}, where)
     return out.recs
 
 
@@ -474,9 +520,10 @@ def panx_from_hub_rows(rows: Iterable[Mapping], lang: str, source: str = "google
     prefix = f"panx-{lang}-" if id_prefix is None else id_prefix
     out = _Out.task("panx")
     for i, (where, row) in enumerate(_rows(rows, source)):
-        toks = strip_lang_prefix(_seq(_get(row, "tokens", where), where, "tokens"), lang)
-        tags = _tags(_get(row, "ner_tags", where), T.NER, where, "ner_tags")
-        out.add({"id": f"{prefix}{i}", "tokens": [_nfc(t) for t in toks], "tags": tags}, where)
+        with _row(where):
+            toks = strip_lang_prefix(_seq(_get(row, "tokens", where), where, "tokens"), lang)
+            tags = _tags(_get(row, "ner_tags", where), T.NER, where, "ner_tags")
+            out.add({"id": f"{prefix}{i}", "tokens": [_nfc(t) for t in toks], "tags": tags}, where)
     return out.recs
 
 
@@ -600,13 +647,17 @@ def squad_from_json(path, unanswerable: bool = False, stats: dict | None = None)
 
 
 def qa_from_rows(rows: Iterable[Mapping], source: str, unanswerable: bool = False,
-                 stats: dict | None = None) -> list[dict]:
+                 stats: dict | None = None, row_numbers: list[int] | None = None) -> list[dict]:
     """Hub rows of XQuAD / MLQA / TyDiQA / SQuAD (`id, context, question, answers{text, answer_start}` in the HF
     dict-of-lists form; a SQuAD list of {text, answer_start} is accepted too). Offsets are repaired as in
-    `fix_answer` (google/xtreme strips contexts without adjusting answer_start)."""
+    `fix_answer` (google/xtreme strips contexts without adjusting answer_start). `row_numbers[k]` is row k's index
+    in the split it was selected from (TyDiQA languages), so errors name the hub row."""
     out = _Out(T.SPAN_QA)
-    for where, row in _rows(rows, source):
-        out.add(_qa_row(row, where, unanswerable, stats), where)
+    for k, (where, row) in enumerate(_rows(rows, source)):
+        if row_numbers is not None:  # rows selected from a larger split: name the row's index in that split
+            where = f"{source}:row {row_numbers[k]}"
+        with _row(where):
+            out.add(_qa_row(row, where, unanswerable, stats), where)
     return out.recs
 
 
@@ -646,15 +697,20 @@ def tydiqa_language(qid: str) -> str:
 def tydiqa_split(rows: Iterable[Mapping], lang: str) -> list:
     """The rows (hub rows or records, anything with an `id`) whose id prefix is language `lang` (a code such as
     `en`, or the name `english`). TyDiQA mixes all nine languages in one split without a language column."""
+    return [r for _, r in tydiqa_split_indexed(rows, lang)]
+
+
+def tydiqa_split_indexed(rows: Iterable[Mapping], lang: str, source: str = "") -> list[tuple[int, Mapping]]:
+    """(row index in the split, row) of `tydiqa_split`."""
     code = TYDIQA_LANGS.get(lang, lang)
     if code not in TYDIQA_LANGS.values():
         raise ValueError(f"unknown TyDiQA language {lang!r}; known: {sorted(TYDIQA_LANGS.values())}")
     out = []
     for i, r in enumerate(rows):
         if not isinstance(r, Mapping) or "id" not in r:
-            _fail(f"row {i}", "TyDiQA row without an 'id'")
+            _fail(f"{source + ':' if source else ''}row {i}", "TyDiQA row without an 'id'")
         if tydiqa_language(r["id"]) == code:
-            out.append(r)
+            out.append((i, r))
     return out
 
 
@@ -703,10 +759,11 @@ def tatoeba_from_hub_rows(rows: Iterable[Mapping], config: str, source: str | No
     prefix = f"tatoeba-{lang}-" if id_prefix is None else id_prefix
     out = _Out(T.TATOEBA)
     for i, (where, row) in enumerate(_rows(rows, source)):
-        s, t = _get(row, "source_sentence", where), _get(row, "target_sentence", where)
-        s = s.rstrip("\r\n") if isinstance(s, str) else s
-        t = t.rstrip("\r\n") if isinstance(t, str) else t
-        out.add({"id": f"{prefix}{i}", "source": _nfc(s), "target": _nfc(t)}, where)
+        with _row(where):
+            s, t = _get(row, "source_sentence", where), _get(row, "target_sentence", where)
+            s = s.rstrip("\r\n") if isinstance(s, str) else s
+            t = t.rstrip("\r\n") if isinstance(t, str) else t
+            out.add({"id": f"{prefix}{i}", "source": _nfc(s), "target": _nfc(t)}, where)
     return out.recs
 
 
@@ -730,12 +787,13 @@ def bucc_from_raw(directory, lang: str, split: str, require_gold: bool = True) -
             where = f"{path}:{i}"
             if not line.strip():
                 continue
-            f = line.split("\t", 1)
-            if len(f) != 2:
-                _fail(where, "expected `id<TAB>sentence`")
-            sid = f[0].strip()
-            sents.add({"id": sid, "side": side, "text": _nfc(f[1])}, where)
-            ids[side].add(sid)
+            with _row(where):
+                f = line.split("\t", 1)
+                if len(f) != 2:
+                    _fail(where, "expected `id<TAB>sentence`")
+                sid = f[0].strip()
+                sents.add({"id": sid, "side": side, "text": _nfc(f[1])}, where)
+                ids[side].add(sid)
     gold: list[dict] = []
     gpath = d / f"{lang}-en.{split}.gold"
     if not gpath.exists():
@@ -748,16 +806,17 @@ def bucc_from_raw(directory, lang: str, split: str, require_gold: bool = True) -
         where = f"{gpath}:{i}"
         if not line.strip():
             continue
-        f = line.split("\t")
-        if len(f) != 2:
-            _fail(where, f"expected `source_id<TAB>target_id`, got {len(f)} fields")
-        rec = {"source_id": f[0].strip(), "target_id": f[1].strip()}
-        R.validate_bucc_gold(rec, where, ids["source"], ids["target"])
-        key = (rec["source_id"], rec["target_id"])
-        if key in seen:
-            _fail(where, f"duplicate gold pair {key}")
-        seen.add(key)
-        gold.append(rec)
+        with _row(where):  # under data.on_bad_row: drop, a pair naming a dropped sentence goes too
+            f = line.split("\t")
+            if len(f) != 2:
+                _fail(where, f"expected `source_id<TAB>target_id`, got {len(f)} fields")
+            rec = {"source_id": f[0].strip(), "target_id": f[1].strip()}
+            R.validate_bucc_gold(rec, where, ids["source"], ids["target"])
+            key = (rec["source_id"], rec["target_id"])
+            if key in seen:
+                _fail(where, f"duplicate gold pair {key}")
+            seen.add(key)
+            gold.append(rec)
     return sents.recs, gold
 
 
@@ -796,16 +855,17 @@ def classification_from_hub_rows(rows: Iterable[Mapping], task: str, source: str
     out = _Out.task(task)
     dropped = 0
     for i, (where, row) in enumerate(_rows(rows, source)):
-        lab = _get(row, label_field, where)
-        if drop_unlabelled and _is_unlabelled(lab):
-            dropped += 1
-            continue
-        rid = f"{prefix}{i}" if id_field is None else _get(row, id_field, where)
-        rec = {"id": rid if isinstance(rid, str) else str(_int(rid, where, id_field)),
-               "text_a": _nfc(_get(row, text_a, where)),
-               "text_b": _nfc(_get(row, text_b, where)) if text_b else None,
-               "label": _label(lab, spec.labels, where, aliases, field=label_field)}
-        out.add(rec, where)
+        with _row(where):
+            lab = _get(row, label_field, where)
+            if drop_unlabelled and _is_unlabelled(lab):
+                dropped += 1
+                continue
+            rid = f"{prefix}{i}" if id_field is None else _get(row, id_field, where)
+            rec = {"id": rid if isinstance(rid, str) else str(_int(rid, where, id_field)),
+                   "text_a": _nfc(_get(row, text_a, where)),
+                   "text_b": _nfc(_get(row, text_b, where)) if text_b else None,
+                   "label": _label(lab, spec.labels, where, aliases, field=label_field)}
+            out.add(rec, where)
     return out.recs, dropped
 
 
@@ -924,7 +984,8 @@ def hellaswag_from_rows(rows: Iterable[Mapping], source: str = "Rowan/hellaswag"
     (label "") raise."""
     out = _Out.task("hellaswag")
     for where, row in _rows(rows, source):
-        _hellaswag_row(row, where, out)
+        with _row(where):
+            _hellaswag_row(row, where, out)
     return out.recs
 
 
@@ -932,7 +993,8 @@ def hellaswag_from_jsonl(path) -> list[dict]:
     """Raw `hellaswag_{train,val}.jsonl` (rowanz/hellaswag); see `hellaswag_from_rows`."""
     out = _Out.task("hellaswag")
     for where, row in _jsonl(path):
-        _hellaswag_row(row, where, out)
+        with _row(where):
+            _hellaswag_row(row, where, out)
     return out.recs
 
 
@@ -948,7 +1010,8 @@ def cosmosqa_from_rows(rows: Iterable[Mapping], source: str = "allenai/cosmos_qa
     """CosmosQA rows (id, context, question, answer0..answer3, label int 0..3; test label -1 raises)."""
     out = _Out.task("cosmosqa")
     for where, row in _rows(rows, source):
-        _cosmos_row(row, where, out)
+        with _row(where):
+            _cosmos_row(row, where, out)
     return out.recs
 
 
@@ -957,7 +1020,8 @@ def cosmosqa_from_csv(path) -> list[dict]:
     out = _Out.task("cosmosqa")
     for where, row in _csv(path, required=("id", "context", "question", "answer0", "answer1", "answer2",
                                            "answer3", "label")):
-        _cosmos_row(row, where, out)
+        with _row(where):
+            _cosmos_row(row, where, out)
     return out.recs
 
 
@@ -992,7 +1056,8 @@ def commonsenseqa_from_rows(rows: Iterable[Mapping], source: str = "tau/commonse
     stem in `context` (the format needs a non-empty context) and leaves `question` "". answerKey A..E -> 0..4."""
     out = _Out.task("commonsenseqa")
     for where, row in _rows(rows, source):
-        _csqa_row(row, where, out)
+        with _row(where):
+            _csqa_row(row, where, out)
     return out.recs
 
 
@@ -1000,7 +1065,8 @@ def commonsenseqa_from_jsonl(path) -> list[dict]:
     """CommonsenseQA JSONL in either schema (see `commonsenseqa_from_rows`)."""
     out = _Out.task("commonsenseqa")
     for where, row in _jsonl(path):
-        _csqa_row(row, where, out)
+        with _row(where):
+            _csqa_row(row, where, out)
     return out.recs
 
 
@@ -1076,19 +1142,29 @@ def write_task(outdir, task: str, lang_split_records: Mapping[str, Mapping[str, 
             "splits": splits, "counts": counts, "source": source, "provenance": dict(provenance or {})}
     meta_text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=outdir, prefix=f".task~{task}.", suffix=".tmp"))
-    old = None
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; the task folder should be as readable as any other
+    def fill(tmp: Path) -> None:
         for rel, recs in files.items():
             fmt = None if rel.name.endswith(".gold.jsonl") else spec.format
             R.write_jsonl(tmp / rel, recs, fmt, labels or None, spec.n_choices or None)
         R.atomic_write_text(tmp / "meta.json", meta_text)
+
+    return swap_in_folder(final, fill)
+
+
+def swap_in_folder(final, fill) -> Path:
+    """Build folder `final` with `fill(tmp)` in a temporary folder beside it, then swap it in: a failure leaves
+    the previous folder (or none) intact, with no partial files and no stale leftovers."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
+    old = None
+    try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; the task folder should be as readable as any other
+        fill(tmp)
         for sub in tmp.rglob("*"):  # mkstemp/mkdtemp create 0600/0700; data files are meant to be shared
             os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
         if final.exists():
-            old = Path(tempfile.mkdtemp(dir=outdir, prefix=f".task~{task}.", suffix=".old"))
+            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
             os.rmdir(old)
             os.replace(final, old)
         try:

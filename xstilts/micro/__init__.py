@@ -469,6 +469,9 @@ def generate(outdir, cfg: dict | None = None) -> dict:
     lex_path = out / "lexicon.json"
     R.atomic_write_text(lex_path, json.dumps(w.dictionary(), ensure_ascii=False, indent=0) + "\n")
     wr.files.append({"path": "lexicon.json", "records": None})
+    from ..prepare import inventory_rows, write_inventory  # the same inventory the hub data stage writes
+    write_inventory(out / "inventory.tsv", inventory_rows(out, tasks))
+    wr.files.append({"path": "inventory.tsv", "records": None})
     for f in wr.files:
         f["sha256"] = hashlib.sha256((out / f["path"]).read_bytes()).hexdigest()
     manifest = {"source": "micro", "generator": "xstilts.micro", "version": GENERATOR_VERSION,
