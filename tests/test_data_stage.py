@@ -363,3 +363,46 @@ def test_download_target_holds_exactly_the_network_jobs():
     lifting = {p.name for p in (REPO / "scripts").glob("*.py") if "os.environ.pop" in p.read_text()}
     assert lifting == {"download_hub_task.py", "download_model.py"}
     assert "download_model.py" in text and "download_hub_task.py" in text
+
+
+def test_translate_and_prepare_jobs_run_offline_through_snakemake(real, tmp_path):
+    """The MT path end to end through the rules: downloads already on disk (as the head node leaves them), then
+    `snakemake resources/data/hub/task~squad_v2/meta.json` with the offline flags runs two translate_shard jobs
+    with a tiny local seq2seq model and prepare_hub_task merges them; nothing is downloaded."""
+    import os
+
+    import tiny_seq2seq
+    import yaml
+    from workflow import copy_tree
+
+    d = copy_tree(tmp_path / "wf")
+    model = tiny_seq2seq.build(tmp_path / "tiny_mt", real)
+    rows = _squad_rows(real / "intermediate/squad_v2/dev-v2.0.first40q.json")[:12]
+    r2 = "rajpurkar/squad_v2"
+    H.download_task("squad_v2", d / "resources/downloads/hub", ["en"],
+                    load=FakeHub({(r2, "squad_v2", "train"): rows, (r2, "squad_v2", "validation"): rows[:4]}),
+                    fetch=_no_fetch, log=lambda m: None)
+    (d / "config").mkdir(exist_ok=True)
+    (d / "config/paper.yaml").write_text((REPO / "config/paper.yaml").read_text())
+    overlay = {"languages": ["en", "de"], "targets": ["xnli"], "intermediate_tasks": ["squad_v2"],
+               "phases": ["baseline", "mt_control"],
+               "controls": {"mt_tasks": ["squad_v2"],
+                            "mt": {"source": {"squad_v2": "model"}, "engine": "hf", "model": str(model),
+                                   "lang_codes": "m2m100", "languages": ["de"], "shards": 2, "batch_size": 4,
+                                   "num_beams": 1, "max_new_tokens": 12, "progress": False}}}
+    (d / "small.yaml").write_text(yaml.safe_dump(overlay))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "resources/data/hub/task~squad_v2/meta.json",
+                        "--configfile", "config/paper.yaml", "small.yaml"], cwd=d, capture_output=True, text=True,
+                       timeout=600, env=env)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    log = r.stdout + r.stderr
+    assert "download_hub_task" not in log.split("Job stats")[1].split("\n\n")[0]  # the downloads were reused
+    assert log.count("rule translate_shard:") == 2 and "prepare_hub_task" in log
+    meta = R.read_meta(d / "resources/data/hub/task~squad_v2")
+    rep = meta["provenance"]["prepared"]["translations"]["de"]
+    assert rep["examples_in"] == len(rows) and rep["shards"] == 2
+    assert meta["counts"]["de"]["train"] == rep["examples_out"]
+    de = R.read_jsonl(d / "resources/data/hub/task~squad_v2/lang~de/train.jsonl", T.SPAN_QA)
+    assert len(de) == rep["examples_out"]  # random weights: most answers cannot be located, and are reported
+    assert rep["dropped_unlocated_answer"] + rep.get("dropped_empty_translation", 0) == len(rows) - len(de)

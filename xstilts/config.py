@@ -80,9 +80,9 @@ def _check_mt(config: dict) -> None:
     tasks whose labels survive translation (not token tagging such as CCG)."""
     mt = config["controls"].get("mt") or {}
     sources = mt.get("source") or {}
-    for t in sources:
-        if t not in config["controls"]["mt_tasks"]:
-            raise ConfigError(f"config key controls.mt.source.{t}: {t!r} is not in controls.mt_tasks")
+    for t in sources:  # entries for tasks not in mt_tasks are allowed: overlays deep-merge this mapping
+        if t not in T.INTERMEDIATE_TASKS:
+            raise ConfigError(f"config key controls.mt.source.{t}: unknown intermediate task {t!r}")
     if config["data"]["source"] != "hub":
         return
     from .hub import PUBLISHED_MT, SOURCES
