@@ -406,3 +406,24 @@ def test_translate_and_prepare_jobs_run_offline_through_snakemake(real, tmp_path
     de = R.read_jsonl(d / "resources/data/hub/task~squad_v2/lang~de/train.jsonl", T.SPAN_QA)
     assert len(de) == rep["examples_out"]  # random weights: most answers cannot be located, and are reported
     assert rep["dropped_unlocated_answer"] + rep.get("dropped_empty_translation", 0) == len(rows) - len(de)
+
+
+def test_micro_mt_copies_are_an_exact_lexicon_translation(tmp_path):
+    """The embedded benchmark's MT-control copies and the MT stage share one interface: translating the English
+    micro training set with a LexiconTranslator (its exact sentence dictionary) gives the generator's copies."""
+    from xstilts import translate as X
+    from xstilts.micro import generate
+    d = tmp_path / "micro"
+    generate(d, {"seed": 5, "tasks": ["mnli", "commonsenseqa"], "n_train": 30, "n_dev": 10, "n_test": 10})
+    for task, fields in (("mnli", ("text_a", "text_b")), ("commonsenseqa", ("context", "question", "choices"))):
+        en = R.read_jsonl(d / f"task~{task}/lang~en/train.jsonl")
+        xl = {r["id"]: r for r in R.read_jsonl(d / f"task~{task}/lang~xl/train.jsonl")}
+        lex = {}
+        for r in en:
+            for f in fields:
+                src, tgt = r[f], xl[r["id"]][f]
+                for a, b in (zip(src, tgt) if isinstance(src, list) else [(src, tgt)]):
+                    if a:
+                        assert lex.setdefault(a, b) == b, "the micro rendering is a function of the English text"
+        out, rep = X.translate_records(task, en, X.LexiconTranslator(lex, "xl"), "xl", log=lambda m: None)
+        assert out == [xl[r["id"]] for r in en] and rep["examples_out"] == len(en)

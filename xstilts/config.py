@@ -51,6 +51,12 @@ def check(config: dict) -> None:
         if t not in T.INTERMEDIATE_TASKS:
             raise ConfigError(f"config key controls.mt_tasks[{i}]: unknown intermediate task {t!r}")
     _check_mt(config)
+    if src_is_hub(config) and "mlm_control" in config["phases"]:
+        mlm = config["data"].get("mlm_corpus") or {}
+        missing = [k for k in ("total_lines", "alpha") if k not in mlm]
+        if missing:
+            raise ConfigError(f"config key data.mlm_corpus: the MLM control at paper scale samples its corpus; "
+                              f"set {', '.join(missing)} (see config/paper.yaml)")
     for i, p in enumerate(config["control_encoder"]["itasks"]):
         if p not in itasks(config):
             raise ConfigError(f"config key control_encoder.itasks[{i}]: {p!r} is not a phase of this run "
@@ -100,3 +106,7 @@ def _check_mt(config: dict) -> None:
     for i, l in enumerate(mt.get("languages") or []):
         if l not in config["languages"]:
             raise ConfigError(f"config key controls.mt.languages[{i}]: {l!r} is not in languages")
+
+
+def src_is_hub(config: dict) -> bool:
+    return config["data"]["source"] == "hub"
