@@ -294,6 +294,15 @@ def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, t
     return run(cfg, encoder_dir, data_dir, perturbed_dir, out_path, threads, log)
 
 
+def embed_sentences_many(cfg: dict, encoder_dirs, data_dir, perturbed_dir, out_paths, threads: int = 1,
+                         log=print) -> list[dict]:
+    """`embed_sentences` for every (encoder, output) pair in one process (config bundle_embeddings)."""
+    from .retrieval_job import embed_many
+    if len(encoder_dirs) != len(out_paths):
+        raise ValueError(f"{len(encoder_dirs)} encoders but {len(out_paths)} outputs")
+    return embed_many(cfg, list(zip(encoder_dirs, out_paths)), data_dir, perturbed_dir, threads, log)
+
+
 def retrieve(cfg: dict, embeddings, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:
     """BUCC mining and Tatoeba retrieval from the stored sentence vectors (no model needed)."""
     from .retrieval_job import score
