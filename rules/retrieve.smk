@@ -19,6 +19,7 @@ if config.get("bundle_embeddings"):
             "logs/embed_sentences/all.log",
         benchmark:
             "logs/benchmarks/embed_sentences/all.tsv"
+        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
         conda:
             ENV
         threads: THREADS
@@ -42,6 +43,7 @@ else:
             "logs/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
         benchmark:
             "logs/benchmarks/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
+        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
         conda:
             ENV
         threads: THREADS
