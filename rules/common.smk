@@ -129,12 +129,22 @@ def runs():
     return out
 
 
-def encoder_dir(wildcards):
+def encoder_path(encoder, itask):
     """The encoder a target or retrieval job starts from: the raw encoder for the baseline, else the
     intermediate model."""
-    if wildcards.itask == "baseline":
-        return f"{MODELS}/encoder~{wildcards.encoder}"
-    return f"results/intermediate/encoder~{wildcards.encoder}/itask~{wildcards.itask}/seed~{ISEED}/model"
+    if itask == "baseline":
+        return f"{MODELS}/encoder~{encoder}"
+    return f"results/intermediate/encoder~{encoder}/itask~{itask}/seed~{ISEED}/model"
+
+
+def encoder_dir(wildcards):
+    return encoder_path(wildcards.encoder, wildcards.itask)
+
+
+def embeddings_path(encoder, itask, seed):
+    return (
+        f"results/embeddings/encoder~{encoder}/itask~{itask}/seed~{seed}/sentences.npz"
+    )
 
 
 def ft_targets(wildcards):

@@ -20,6 +20,7 @@ rule finetune_target:
         "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
     benchmark:
         "logs/benchmarks/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.tsv"
+    priority: 1  # after the intermediate models, before retrieval scoring (rules/intermediate.smk)
     conda:
         ENV
     threads: THREADS

@@ -14,6 +14,10 @@ rule train_intermediate:
         "logs/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
     benchmark:
         "logs/benchmarks/train_intermediate/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
+    # scheduling order on few cores (Snakemake runs higher priorities first): intermediate models gate the
+    # fine-tuning jobs and the embedding job, fine-tuning jobs before the seconds-long retrieval jobs, which
+    # then fill the core the last fine-tuning job leaves idle instead of the run ending on one busy core
+    priority: 2
     conda:
         ENV
     threads: THREADS

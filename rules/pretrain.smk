@@ -32,7 +32,10 @@ if config["model"]["source"] == "micro":
             "logs/benchmarks/pretrain_encoder/encoder~{encoder}.tsv"
         conda:
             ENV
-        threads: 2
+        # MLM pretraining uses both cores; the random-init control only saves its initialisation. With
+        # 2 threads it had to wait for both cores to be free at once, which on 2 cores came only at the
+        # very end of the run, so the control's fine-tuning ran last with the other core idle.
+        threads: lambda w: 2 if w.encoder == "pretrained" else 1
         resources:
             mem_mb=4000,
             runtime=60,

@@ -3,32 +3,62 @@
 # scoring reads the stored vectors, so changing k or the threshold protocol never re-embeds.
 
 
-rule embed_sentences:
-    input:
-        data=f"{DATA}/manifest.json",
-        encoder=encoder_dir,
-        perturbed=lambda w: perturbed_manifests(["tatoeba"]),
-    output:
-        embeddings="results/embeddings/encoder~{encoder}/itask~{itask}/seed~{seed}/sentences.npz",
-    log:
-        "logs/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
-    benchmark:
-        "logs/benchmarks/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
-    conda:
-        ENV
-    threads: THREADS
-    resources:
-        mem_mb=4000,
-        runtime=60,
-        gpu=1 if config["scale"] == "paper" else 0,
-    script:
-        "../scripts/embed_sentences.py"
+if config.get("bundle_embeddings"):
+    # Embedded default: one job embeds with every encoder of the run (torch/transformers start-up, ~5 s, paid
+    # once instead of per encoder). It waits for the last intermediate model; the fine-tuning jobs keep the
+    # other core busy meanwhile. Paper scale keeps one (GPU) job per encoder.
+
+    rule embed_sentences:
+        input:
+            data=f"{DATA}/manifest.json",
+            encoder=[encoder_path(e, i) for e, i in runs()],
+            perturbed=perturbed_manifests(["tatoeba"]),
+        output:
+            embeddings=[embeddings_path(e, i, ISEED) for e, i in runs()],
+        log:
+            "logs/embed_sentences/all.log",
+        benchmark:
+            "logs/benchmarks/embed_sentences/all.tsv"
+        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
+        conda:
+            ENV
+        threads: THREADS
+        resources:
+            mem_mb=4000,
+            runtime=60,
+            gpu=1 if config["scale"] == "paper" else 0,
+        script:
+            "../scripts/embed_sentences.py"
+
+else:
+
+    rule embed_sentences:
+        input:
+            data=f"{DATA}/manifest.json",
+            encoder=encoder_dir,
+            perturbed=lambda w: perturbed_manifests(["tatoeba"]),
+        output:
+            embeddings=embeddings_path("{encoder}", "{itask}", "{seed}"),
+        log:
+            "logs/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
+        benchmark:
+            "logs/benchmarks/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
+        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
+        conda:
+            ENV
+        threads: THREADS
+        resources:
+            mem_mb=4000,
+            runtime=60,
+            gpu=1 if config["scale"] == "paper" else 0,
+        script:
+            "../scripts/embed_sentences.py"
 
 
 rule retrieve_sentences:
     input:
         data=f"{DATA}/manifest.json",
-        embeddings=rules.embed_sentences.output.embeddings,
+        embeddings=embeddings_path("{encoder}", "{itask}", "{seed}"),
         perturbed=lambda w: perturbed_manifests(["tatoeba"]),
     output:
         metrics="results/retrieve/encoder~{encoder}/itask~{itask}/seed~{seed}/metrics.json",

@@ -86,7 +86,22 @@ def _file_digest(path) -> str:
 
 
 def tokenizer_digest(tokenizer) -> str:
-    """Identity of a tokenizer: its vocabulary files' bytes (not its folder name, which differs per model)."""
+    """Identity of a tokenizer: its vocabulary files' bytes (not its folder name, which differs per model).
+
+    Memoised on the tokenizer object: a fine-tuning job looks up a hundred evaluation sets with one tokenizer,
+    and hashing its files each time would cost more than reading the cached features."""
+    memo = getattr(tokenizer, "_xstilts_digest", None)
+    if memo is not None:
+        return memo
+    digest = _tokenizer_digest(tokenizer)
+    try:
+        tokenizer._xstilts_digest = digest
+    except AttributeError:
+        pass  # an object that takes no attributes: hashed again next time, still correct
+    return digest
+
+
+def _tokenizer_digest(tokenizer) -> str:
     import hashlib
     from pathlib import Path
     folder = Path(getattr(tokenizer, "name_or_path", "") or ".")

@@ -204,12 +204,13 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
                 if split not in NON_TRAIN_SPLITS:
                     continue
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, split, "clean", 0.0, hp, device,
-                                   examples=examples)
+                                   examples=examples, cache=cache)
         for pdir in _perturbed_sets(perturbed_dir, ttask, cfg):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             for lang in pm["languages"]:
                 rows += _eval_rows(model, tok, data_dir, ttask, lang, "test",
-                                   pm["family"], pm["severity"], hp, device, root=pdir, examples=examples)
+                                   pm["family"], pm["severity"], hp, device, root=pdir, examples=examples,
+                                   cache=cache)
         # black-box attack (XNLI, PAWS-X) while the model exists: fine-tuned models are not saved
         a_rows, a_recs = _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log)
         rows += a_rows
@@ -261,18 +262,21 @@ def _perturbed_sets(perturbed_dir, ttask: str, cfg: dict | None = None) -> list[
 
 
 def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device, root=None,
-               examples: list | None = None):
+               examples: list | None = None, cache=None):
     from . import evaluate as E
-    from .features import encode
+    from .features import encode_cached
     task = T.get(ttask)
     if root is not None:
         path = Path(root) / f"lang~{lang}" / f"{split}.jsonl"
         meta = json.loads((Path(root) / "meta.json").read_text(encoding="utf-8"))
         recs = R.read_jsonl(path, task.format, meta.get("labels") or None, task.n_choices or None)
     else:
+        path = R.task_file(data_dir, ttask, lang, split)
         recs, meta = R.load_split(data_dir, ttask, lang, split)
     labels = meta.get("labels") or None
-    enc = encode(recs, task, tok, hp.max_length, labels)
+    # every fine-tuning job evaluates the same clean and perturbed test sets with the same tokenizer:
+    # tokenised once (first job), read back by the others
+    enc = encode_cached(recs, task, tok, hp.max_length, labels, cache_dir=cache, source=path)
     preds = E.predict(model, enc, tok.pad_token_id, batch_size=hp.extra.get("eval_batch_size", 64), device=device)
     res = E.score(task, recs, preds, labels, lang)
     key = {"ttask": ttask, "lang": lang, "split": split, "family": family, "severity": float(severity)}
@@ -288,6 +292,15 @@ def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, t
     """Mean-pooled hidden states of the configured layer for every BUCC/Tatoeba side, written once (.npz)."""
     from .retrieval_job import embed_sentences as run
     return run(cfg, encoder_dir, data_dir, perturbed_dir, out_path, threads, log)
+
+
+def embed_sentences_many(cfg: dict, encoder_dirs, data_dir, perturbed_dir, out_paths, threads: int = 1,
+                         log=print) -> list[dict]:
+    """`embed_sentences` for every (encoder, output) pair in one process (config bundle_embeddings)."""
+    from .retrieval_job import embed_many
+    if len(encoder_dirs) != len(out_paths):
+        raise ValueError(f"{len(encoder_dirs)} encoders but {len(out_paths)} outputs")
+    return embed_many(cfg, list(zip(encoder_dirs, out_paths)), data_dir, perturbed_dir, threads, log)
 
 
 def retrieve(cfg: dict, embeddings, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:

@@ -1,6 +1,6 @@
 """The two retrieval rules: embed every retrieval sentence once, then score BUCC and Tatoeba from the vectors.
 
-`embed_sentences` (rule embed_sentences, one job per encoder) runs the encoder over every side that scoring
+`embed_sentences` (rule embed_sentences, one job per encoder, or one for all with bundle_embeddings) runs the encoder over every side that scoring
 needs and writes one .npz: Tatoeba's English side once per language (it is never perturbed), its other
 side clean and in every perturbed copy, and BUCC's source and target pools of dev and test. Each array is
 stored with the SHA-1 of the texts it was computed from, so `score` refuses vectors that no longer match
@@ -97,6 +97,13 @@ def _write_npz(path, arrays: dict) -> Path:
 def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, threads: int = 1,
                     log=print) -> dict:
     """Embed every side of `sentence_sets` with the configured layer; write them to `out_path` (.npz)."""
+    return embed_many(cfg, [(encoder_dir, out_path)], data_dir, perturbed_dir, threads, log)[0]
+
+
+def embed_many(cfg: dict, pairs, data_dir, perturbed_dir, threads: int = 1, log=print) -> list[dict]:
+    """`embed_sentences` for several (encoder_dir, out_path) pairs in one process (config bundle_embeddings):
+    torch and transformers are imported and the sentence sets read once, not once per encoder. Each output
+    is exactly what a one-encoder job writes."""
     from . import env
     from . import retrieve as RT
     from .modeling import load_encoder
@@ -108,19 +115,30 @@ def embed_sentences(cfg: dict, encoder_dir, data_dir, perturbed_dir, out_path, t
         torch.backends.cuda.matmul.allow_tf32 = True
     device = "cuda" if torch.cuda.is_available() else "cpu"
     rc = cfg["retrieval"]
-    model, tok = load_encoder(encoder_dir)
-    model.to(device)
     layer = rc["layer"]
-    n_layers = model.config.num_hidden_layers
-    if not 0 <= layer <= n_layers:
-        raise ValueError(f"config retrieval.layer={layer} but {encoder_dir} has {n_layers} layers")
+    sets = sentence_sets(cfg, data_dir, perturbed_dir)
+    out = []
+    for encoder_dir, out_path in pairs:
+        model, tok = load_encoder(encoder_dir)
+        model.to(device)
+        n_layers = model.config.num_hidden_layers
+        if not 0 <= layer <= n_layers:
+            raise ValueError(f"config retrieval.layer={layer} but {encoder_dir} has {n_layers} layers")
+        stack = getattr(getattr(model, "encoder", None), "layer", None)
+        if stack is not None and len(stack) == n_layers:
+            # hidden_states[layer] depends on the first `layer` blocks only: the others would be computed and
+            # thrown away (half the forward pass at embedded scale, 10 of 24 blocks for XLM-R Large)
+            model.encoder.layer = stack[:layer]
 
-    def fn(texts):
-        return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
-                        max_length=rc["max_length"], device=device, prefix=rc.get("prefix", ""))
+        def fn(texts, model=model, tok=tok):
+            return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
+                            max_length=rc["max_length"], device=device, prefix=rc.get("prefix", ""))
 
-    return write_embeddings(out_path, sentence_sets(cfg, data_dir, perturbed_dir), fn,
-                            {"layer": layer, "encoder": str(encoder_dir), "prefix": rc.get("prefix", "")}, log)
+        if len(pairs) > 1:
+            log(f"encoder {encoder_dir} -> {out_path}")
+        out.append(write_embeddings(out_path, sets, fn, {"layer": layer, "encoder": str(encoder_dir),
+                                                          "prefix": rc.get("prefix", "")}, log))
+    return out
 
 
 def write_embeddings(out_path, sets: dict[str, list[str]], embed_fn, info: dict, log=print) -> dict:

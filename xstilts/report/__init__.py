@@ -50,16 +50,17 @@ def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir, significance: pd.Da
     `significance`: the paired-bootstrap table (xstilts.report.significance), marks beside the deltas."""
     from .claims import evaluate_claims, write_claims
     from .figures import write_figures
-    from .tables import check_tidy, provenance, write_numbers, write_tables
+    from .tables import check_tidy, provenance, robustness, write_numbers, write_tables
 
     validate_inventory(inventory)
     tidy = check_tidy(tidy_df)
     outdir = Path(outdir)
     claims = evaluate_claims(tidy, inventory)
-    paths = write_tables(tidy, outdir, inventory, significance)
+    rb = robustness(tidy)  # the robustness table, the numbers and the curves all need it: computed once
+    paths = write_tables(tidy, outdir, inventory, significance, rb)
     paths += write_claims(claims, outdir, provenance(tidy, inventory))
-    paths += write_numbers(tidy, outdir, inventory, claims, significance)
-    paths += write_figures(tidy, outdir)
+    paths += write_numbers(tidy, outdir, inventory, claims, significance, rb)
+    paths += write_figures(tidy, outdir, rb)
     return paths
 
 

@@ -82,10 +82,11 @@ def plot_dev_heatmap(tidy: pd.DataFrame, outdir, ts: pd.DataFrame | None = None)
     return save(fig, outdir, "dev_deltas")
 
 
-def plot_robustness(tidy: pd.DataFrame, outdir, ls: pd.DataFrame | None = None) -> list[Path]:
+def plot_robustness(tidy: pd.DataFrame, outdir, ls: pd.DataFrame | None = None,
+                    rb: pd.DataFrame | None = None) -> list[Path]:
     """Score vs perturbation severity, one panel per family, one line per itask; severity 0 = clean score on the
     same targets and languages. The baseline is drawn thick and black."""
-    rb = tb.robustness(tidy, ls)
+    rb = tb.robustness(tidy, ls) if rb is None else rb
     if rb.empty:
         return _placeholder(outdir, "robustness_curves", "no perturbed results")
     # Severity 0 of each curve: the clean score of that itask on the perturbation's targets and languages
@@ -150,8 +151,8 @@ def plot_language_gains(tidy: pd.DataFrame, outdir, ts=None, ls=None) -> list[Pa
     return save(fig, outdir, "language_gains")
 
 
-def write_figures(tidy: pd.DataFrame, outdir) -> list[Path]:
+def write_figures(tidy: pd.DataFrame, outdir, rb: pd.DataFrame | None = None) -> list[Path]:
     ls = tb.language_scores(tidy)
     ts = tb.task_scores(tidy, ls)
-    return (plot_dev_heatmap(tidy, outdir, ts) + plot_robustness(tidy, outdir, ls)
+    return (plot_dev_heatmap(tidy, outdir, ts) + plot_robustness(tidy, outdir, ls, rb)
             + plot_language_gains(tidy, outdir, ts, ls))
