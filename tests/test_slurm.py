@@ -138,9 +138,10 @@ def test_jobs_went_through_sbatch_to_the_profiles_partitions(slurm_run):
         want = "gpu" if rule[len("rule_"):] in GPU_RULES else "cpu"
         for i, _ in v:
             assert info[i][0] == want, (rule, i, info[i])
-    # 18 compute jobs of the small config (tokenizer, homoglyph table, 2 encoders, 4 perturbation jobs,
-    # 1 intermediate model, 3 fine-tuning, 3 embedding and 3 retrieval jobs) + the one injected retry
-    assert len(ids) == 19, sorted(ids)
+    # 16 compute jobs of the small config (tokenizer, homoglyph table, 2 encoders, 4 perturbation jobs,
+    # 1 intermediate model, 3 fine-tuning, 1 embedding job for all 3 encoders (bundle_embeddings on in
+    # config.yaml) and 3 retrieval jobs) + the one injected retry
+    assert len(ids) == 17, sorted(ids)
 
 
 @pytest.mark.slow
