@@ -155,7 +155,7 @@ def test_shards_merge_equal_unsharded_and_deterministic(tiny_model, tr_de, sst2,
             out, r = X.translate_records("sst2", part, tr, "de", **QUIET)
             paths.append(X.write_shard(tmp_path / f"{name}{k}.jsonl.gz", out, r))
         if name == "b":
-            assert X.read_jsonl(paths[0]) == []  # 2 records over 3 shards: one is empty
+            assert R.read_jsonl(paths[0]) == []  # 2 records over 3 shards: one is empty
         merged, mrep = X.merge_shards(paths)
         X.write_shard(tmp_path / f"merged{name}.jsonl.gz", merged, mrep)
         assert (tmp_path / f"merged{name}.jsonl.gz").read_bytes() == (tmp_path / f"ref{name}.jsonl.gz").read_bytes()

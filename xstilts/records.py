@@ -187,12 +187,18 @@ def write_jsonl(path, recs: Iterable[dict], fmt: str | None = None, labels=None,
 
 
 def read_jsonl(path, fmt: str | None = None, labels=None, n_choices=None) -> list[dict]:
-    """Read a JSONL file; with `fmt`, validate every row. Errors name the file and row."""
+    """Read a JSONL file, plain or gzipped (`.gz`); with `fmt`, validate every row. Errors name the file and row."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such data file")
     out = []
     data = path.read_bytes()
+    if path.suffix == ".gz":
+        import gzip
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise RecordError(f"{path}: unreadable gzip JSONL ({e}); truncated file?") from None
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as e:

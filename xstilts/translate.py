@@ -40,6 +40,7 @@ Design
 """
 from __future__ import annotations
 
+import abc
 import bisect
 import gzip
 import hashlib
@@ -100,13 +101,14 @@ def _cfg_error(key: str, msg: str) -> ValueError:
 # translators
 
 
-class Translator:
+class Translator(abc.ABC):
     """translate(texts) -> one translation per text, same order, into one target language; `info` is provenance."""
 
     info: dict
 
-    def translate(self, texts: list[str]) -> list[str]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def translate(self, texts: list[str]) -> list[str]:
+        """One translation per text, in order."""
 
 
 class LexiconTranslator(Translator):
@@ -535,30 +537,6 @@ def translate_records(task: str, records: list[dict], translator: Translator, la
 # files: shards and their merge
 
 
-def read_jsonl(path, fmt: str | None = None, labels=None, n_choices=None) -> list[dict]:
-    """Records of a JSONL file, plain or gzipped (`.gz`); with `fmt`, validated."""
-    path = Path(path)
-    if path.suffix != ".gz":
-        return R.read_jsonl(path, fmt, labels, n_choices)
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, EOFError, UnicodeDecodeError) as e:
-        raise R.RecordError(f"{path}: unreadable gzip JSONL ({e})") from None
-    out = []
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise R.RecordError(f"{path}:{i}: invalid JSON ({e.msg})") from None
-        if fmt is not None:
-            R.validate(rec, fmt, f"{path}:{i}", labels, n_choices)
-        out.append(rec)
-    return out
-
-
 def shard(recs: list, k: int, n: int) -> list:
     """Contiguous chunk `k` (0-based) of `n` near-equal chunks; more shards than records gives empty ones."""
     if not isinstance(n, int) or n < 1:
@@ -611,7 +589,7 @@ def merge_shards(paths: list) -> tuple[list[dict], dict]:
     """Records of the shard files in the given order, and their summed report; ids must be unique across."""
     recs, reports = [], []
     for p in paths:
-        recs.extend(read_jsonl(p))
+        recs.extend(R.read_jsonl(p))
         rp = report_path(p)
         if not rp.is_file():
             raise FileNotFoundError(f"{rp}: report of shard {p} missing")
@@ -622,5 +600,5 @@ def merge_shards(paths: list) -> tuple[list[dict], dict]:
 
 __all__ = ["NLLB_CODES", "NO_SPACE_LANGS", "Translator", "LexiconTranslator", "HFSeq2SeqTranslator",
            "target_token", "check_config", "make_translator", "split_sentences", "merge_units", "locate",
-           "translate_records", "read_jsonl", "shard", "report_path", "write_shard", "merge_reports",
+           "translate_records", "shard", "report_path", "write_shard", "merge_reports",
            "merge_shards"]
