@@ -137,14 +137,17 @@ def bootstrap_vs_baseline(ex: pd.DataFrame, n: int = N_BOOT, seed: int = 0,
     pr = pr.sort_values(keys + ["itask", "seed", "lang", "id"], kind="stable").reset_index(drop=True)
     clean_m = pr[[f"c_{s}" for s in STATS]].to_numpy(dtype=float)
     pert_m = pr[STATS].to_numpy(dtype=float)
-    lid = (pr["lang"].astype(str) + "\x00" + pr["id"].astype(str)).to_numpy()
-    block_of = (pr["itask"].astype(str) + "\x00" + pr["seed"].astype(str)).to_numpy()
+    # (lang, id) as one integer per row, increasing in the (lang, id) sort order within each block, so the
+    # blocks can be intersected and searched as sorted arrays. Never a separator-joined string: pandas' str
+    # dtype without pyarrow drops a NUL in concatenation and the keys would no longer split back.
+    lid = pr.groupby(["lang", "id"], sort=True).ngroup().to_numpy()
+    # contiguous row positions of every (group, itask, seed) block, keyed by tuples
+    block_pos: dict[tuple, dict[tuple, np.ndarray]] = {}
+    for bkey, bpos in pr.groupby(keys + ["itask", "seed"], sort=True).indices.items():
+        block_pos.setdefault(tuple(bkey[:len(keys)]), {})[tuple(bkey[len(keys):])] = np.sort(bpos)
     counts_of: dict[int, np.ndarray] = {}  # one resampling per example count, shared by models and seeds
-    for key, pos in sorted(pr.groupby(keys, sort=True).indices.items()):
+    for key, blocks in sorted(block_pos.items()):
         t = key[1]
-        names, starts = np.unique(block_of[pos], return_index=True)
-        ends = list(starts[1:]) + [len(pos)]
-        blocks = {tuple(nm.split("\x00")): pos[a:b] for nm, a, b in zip(names, starts, ends)}
         base_seeds = sorted(sd for it, sd in blocks if it == baseline)
         if not base_seeds:
             continue
