@@ -2,6 +2,8 @@
 AUC, the paired bootstrap of relative-drop differences, tables and the figure."""
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,27 @@ def test_bootstrap_averages_seeds_and_pairs_them(tmp_path):
     # a model that lacks seed 2 is compared on seed 1 only
     one = RB.bootstrap_vs_baseline(ex[~((ex["itask"] == "mnli") & (ex["seed"] == 2))], n=300).iloc[0]
     assert one["n_seeds"] == 1 and one["diff"] == pytest.approx(per_seed[0])
+
+
+# pandas 3 stores `str` columns in Python objects without pyarrow and in Arrow arrays with it; the two once
+# behaved differently (a NUL-joined key lost its NUL without pyarrow: issue 16). Run the analysis under each
+# backend this environment has, always including the python one that a requirements.txt install gets.
+STRING_BACKENDS = ["python"] + (["pyarrow"] if importlib.util.find_spec("pyarrow") else [])
+
+
+@pytest.mark.parametrize("storage", STRING_BACKENDS)
+def test_bootstrap_under_each_pandas_string_backend(ex, storage):
+    odd = ex.copy()
+    # ids holding the characters a joined key would use as separators must still pair exactly
+    odd["id"] = odd["id"] + "\x00|/"
+    for col in odd.columns:
+        if odd[col].dtype == object or isinstance(odd[col].dtype, pd.StringDtype):
+            odd[col] = odd[col].astype(pd.StringDtype(storage, na_value=np.nan))
+    assert odd["id"].iloc[0].endswith("\x00|/")
+    got = RB.bootstrap_vs_baseline(odd, n=200, seed=5)
+    ref = RB.bootstrap_vs_baseline(ex, n=200, seed=5)
+    assert len(got) == len(ref) == 4  # (mnli, qqp) x 2 severities
+    num = ["n_seeds", "n_examples", "rel_drop", "rel_drop_baseline", "diff", "low", "high", "p"]
+    np.testing.assert_allclose(got[num].to_numpy(dtype=float), ref[num].to_numpy(dtype=float))
+    assert list(got["itask"]) == list(ref["itask"]) == ["mnli", "qqp", "mnli", "qqp"]
+    assert (got["n_examples"] == 200).all()

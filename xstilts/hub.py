@@ -601,7 +601,7 @@ def download_task(task: str, out_root, languages: Iterable[str], revisions: Mapp
         pass
     folder = L.write_task(out_root, task, out, "hub", provenance)
     extra = {"bad_rows": {"policy": on_bad_row, "dropped": len(run.bad),
-                          "by_split": _count_by(run.bad, ("lang", "split"))}}
+                          "by_split": _count_by_lang_split(run.bad)}}
     if run.bad:  # the full list beside the data; meta keeps the count and the first few
         extra["bad_rows"]["first"] = run.bad[:20]
         R.atomic_write_text(folder / "bad_rows.jsonl",
@@ -618,9 +618,10 @@ def download_task(task: str, out_root, languages: Iterable[str], revisions: Mapp
     return meta
 
 
-def _count_by(rows: list[dict], keys: tuple[str, ...]) -> dict:
+def _count_by_lang_split(rows: list[dict]) -> dict:
+    """{lang: {split: n}}: nested, never a "lang/split" string to be split again."""
     out: dict = {}
     for r in rows:
-        k = "/".join(str(r[x]) for x in keys)
-        out[k] = out.get(k, 0) + 1
+        by_split = out.setdefault(str(r["lang"]), {})
+        by_split[str(r["split"])] = by_split.get(str(r["split"]), 0) + 1
     return out

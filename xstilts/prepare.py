@@ -227,7 +227,7 @@ def inventory_rows(data_dir, tasks: Iterable[str]) -> list[dict]:
             for split in meta["splits"][lang]:
                 rows.append({"task": task, "component": "", "language": lang, "split": split,
                              "examples": meta["counts"][lang][split], "dropped_unlabelled": 0,
-                             "dropped_malformed": bad.get(f"{lang}/{split}", 0), "source": meta.get("source", "")})
+                             "dropped_malformed": bad.get(lang, {}).get(split, 0), "source": meta.get("source", "")})
         for comp, c in sorted((meta.get("components") or {}).items()):
             for split in L.SPLITS:
                 if split in c:

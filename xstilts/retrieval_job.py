@@ -56,17 +56,26 @@ def bucc_split(data_dir, lang: str, split: str):
 def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
     """Every side that scoring embeds, as key -> texts in file order.
 
-    Keys: tatoeba/L/target (English), tatoeba/L/clean/source, tatoeba/L/family~F/severity~S/seed~N/source,
+    Keys (names of the arrays in the .npz, never parsed back: `_sentence_sets` says what each Tatoeba side is):
+    tatoeba/L/target (English), tatoeba/L/clean/source, tatoeba/L/family~F/severity~S/seed~N/source,
     bucc/L/SPLIT/source and bucc/L/SPLIT/target.
     """
+    return _sentence_sets(cfg, data_dir, perturbed_dir)[0]
+
+
+def _sentence_sets(cfg: dict, data_dir, perturbed_dir) -> tuple[dict[str, list[str]], list[dict]]:
+    """`sentence_sets` and, per non-English Tatoeba side, what it is: {lang, family, severity, key, english}."""
     data_dir = Path(data_dir)
     sets: dict[str, list[str]] = {}
+    sides: list[dict] = []
     if "tatoeba" in cfg["targets"]:
         meta = R.read_meta(data_dir / "task~tatoeba")
         for lang in meta["languages"]:
             recs = R.read_jsonl(R.task_file(data_dir, "tatoeba", lang, "test"), T.TATOEBA)
             sets[f"tatoeba/{lang}/target"] = [r["target"] for r in recs]
             sets[f"tatoeba/{lang}/clean/source"] = [r["source"] for r in recs]
+            sides.append({"lang": lang, "family": "clean", "severity": 0.0, "key": f"tatoeba/{lang}/clean/source",
+                          "english": f"tatoeba/{lang}/target"})
         root = Path(perturbed_dir or ".") / "task~tatoeba"
         for pdir in _perturbed_sets(perturbed_dir, "tatoeba", cfg):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
@@ -78,7 +87,10 @@ def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
                     # the English side is embedded once, from the clean file: a perturbed copy must keep it
                     raise ValueError(f"{path}: English (target) side differs from the clean Tatoeba test set "
                                      f"of {lang}; perturbed copies may change the other side only")
-                sets[f"tatoeba/{lang}/{pdir.relative_to(root).as_posix()}/source"] = [r["source"] for r in recs]
+                key = f"tatoeba/{lang}/{pdir.relative_to(root).as_posix()}/source"
+                sets[key] = [r["source"] for r in recs]
+                sides.append({"lang": lang, "family": pm["family"], "severity": float(pm["severity"]), "key": key,
+                              "english": f"tatoeba/{lang}/target"})
     if "bucc" in cfg["targets"]:
         meta = R.read_meta(data_dir / "task~bucc")
         for lang in meta["languages"]:
@@ -86,7 +98,7 @@ def sentence_sets(cfg: dict, data_dir, perturbed_dir) -> dict[str, list[str]]:
                 src, tgt, _ = bucc_split(data_dir, lang, split)
                 sets[f"bucc/{lang}/{split}/source"] = [x["text"] for x in src]
                 sets[f"bucc/{lang}/{split}/target"] = [x["text"] for x in tgt]
-    return sets
+    return sets, sides
 
 
 def _write_npz(path, arrays: dict) -> Path:
@@ -187,22 +199,14 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
 
     env.set_threads(threads)
     emb = Embeddings(emb_path)
-    sets = sentence_sets(cfg, data_dir, perturbed_dir)
+    sets, sides = _sentence_sets(cfg, data_dir, perturbed_dir)
     rows = []
-    if "tatoeba" in cfg["targets"]:
-        for key in [k for k in sets if k.startswith("tatoeba/") and k.endswith("/source")]:
-            lang, variant = key.split("/")[1], "/".join(key.split("/")[2:-1])
-            if variant == "clean":
-                family, sev = "clean", 0.0
-            else:
-                pm = json.loads((Path(perturbed_dir) / "task~tatoeba" / variant / "meta.json").read_text(
-                    encoding="utf-8"))
-                family, sev = pm["family"], float(pm["severity"])
-            english = f"tatoeba/{lang}/target"
-            pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]))
-            rows.append({"ttask": "tatoeba", "lang": lang, "split": "test", "family": family,
-                         "severity": sev, "metric": "accuracy",
-                         "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
+    for side in sides:  # Tatoeba: each other-language side, clean and perturbed, against its English side
+        key, english = side["key"], side["english"]
+        pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]))
+        rows.append({"ttask": "tatoeba", "lang": side["lang"], "split": "test", "family": side["family"],
+                     "severity": side["severity"], "metric": "accuracy",
+                     "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
     if "bucc" in cfg["targets"]:
         meta = R.read_meta(Path(data_dir) / "task~bucc")
         for lang in meta["languages"]:
