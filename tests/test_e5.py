@@ -48,15 +48,7 @@ def test_bad_files_are_refused_with_the_place_named(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Conversion (once per session) and its check against the package
-@pytest.fixture(scope="session")
-def e5_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("e5") / "multilingual-e5-small"
-    info = e5.convert(out, threads=2, log=lambda *a: None)  # runs e5.check on the built-in sample first
-    assert info["check"]["token_id_mismatches"] == 0
-    return out
-
-
+# Conversion (once per session: the e5_dir fixture in conftest.py) and its check against the package
 @pytest.fixture(scope="session")
 def tatoeba(real):
     return {lang: e5.read_tatoeba_pair(real / "tatoeba", lang) for lang in LANGS}

@@ -122,3 +122,60 @@ def test_load_encoder_refuses_wrong_architecture_and_missing_tokenizer(tok_dir, 
     model.save_pretrained(tmp_path / "notok")
     with pytest.raises(FileNotFoundError, match="no tokenizer files"):
         load_encoder(tmp_path / "notok")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Small-scale engine switches: frozen embeddings / bottom blocks, and the forward precision
+def _tiny_classifier(tok_dir, layers=3):
+    from xstilts.modeling import build_micro_encoder
+    mlm, tok = build_micro_encoder(tok_dir, {**ARCH, "num_hidden_layers": layers}, seed=0)
+    head = make_head(T.get("sst2"), mlm.config.hidden_size, 2)
+    return MultiTaskModel(mlm.base_model, {"sst2": head}, {"sst2": T.CLASSIFICATION}), tok
+
+
+def _sst2_encoded(tok, n=64):
+    recs = [{"id": str(i), "text_a": ("good fine great " if i % 2 else "bad awful poor ") * (1 + i % 3),
+             "text_b": None, "label": i % 2} for i in range(n)]
+    return F.encode(recs, T.get("sst2"), tok, 32)
+
+
+def test_freeze_layers_trains_only_the_top_blocks_and_the_head(tok_dir):
+    from xstilts.train import HParams, train
+    model, tok = _tiny_classifier(tok_dir)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    hp = HParams(lr=1e-2, batch_size=8, max_steps=4, eval_every=100, freeze_embeddings=True, freeze_layers=2)
+    train(model, tok.pad_token_id, {"sst2": _sst2_encoded(tok)}, {}, hp, seed=0, log=lambda *a: None)
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert changed, "nothing was trained"
+    assert not [n for n in changed if ".embeddings." in n or ".layer.0." in n or ".layer.1." in n]
+    assert any(".layer.2." in n for n in changed) and any(n.startswith("heads.") for n in changed)
+    with pytest.raises(ValueError, match="freeze_layers=4: the encoder has 3 blocks"):
+        train(_tiny_classifier(tok_dir)[0], tok.pad_token_id, {"sst2": _sst2_encoded(tok)}, {},
+              HParams(max_steps=1, freeze_layers=4), seed=0, log=lambda *a: None)
+
+
+def test_freeze_embeddings_alone_keeps_the_word_embeddings(tok_dir):
+    from xstilts.train import HParams, train
+    model, tok = _tiny_classifier(tok_dir, layers=2)
+    w0 = model.encoder.get_input_embeddings().weight.detach().clone()
+    pos0 = model.encoder.embeddings.position_embeddings.weight.detach().clone()
+    train(model, tok.pad_token_id, {"sst2": _sst2_encoded(tok)}, {},
+          HParams(lr=1e-2, batch_size=8, max_steps=3, freeze_embeddings=True), seed=0, log=lambda *a: None)
+    assert torch.equal(model.encoder.get_input_embeddings().weight, w0)
+    assert not torch.equal(model.encoder.embeddings.position_embeddings.weight, pos0)
+
+
+def test_precision_switch(tok_dir):
+    from xstilts import evaluate as E
+    from xstilts.train import uses_bf16
+    assert uses_bf16("auto", "cpu") is False and uses_bf16("fp32", "cpu") is False
+    assert uses_bf16("bf16", "cpu") is True
+    with pytest.raises(ValueError, match="train.engine.precision: 'fp16'"):
+        uses_bf16("fp16", "cpu")
+    model, tok = _tiny_classifier(tok_dir, layers=2)
+    enc = _sst2_encoded(tok, 32)
+    p32 = E.predict(model, enc, tok.pad_token_id, precision="fp32")
+    p16 = E.predict(model, enc, tok.pad_token_id, precision="bf16")
+    assert len(p32) == len(p16) == 32
+    # bf16 rounds the logits of an untrained model slightly; most argmaxes agree
+    assert sum(a == b for a, b in zip(p32, p16)) >= 24

@@ -72,3 +72,28 @@ def provenance(config: dict, **wildcards) -> dict:
     return {"wildcards": {k: str(v) for k, v in wildcards.items()}, "config_hash": config_hash(config),
             "git_rev": git_rev(), "versions": versions(), "scale": config.get("scale"),
             "model_id": config.get("model", {}).get("id")}
+
+
+def device_info(precision: str = "auto") -> dict:
+    """The device a job computed on and the dtype of its forward passes (provenance of every metrics file)."""
+    import platform
+
+    import torch
+
+    from .train import uses_bf16
+    if torch.cuda.is_available():
+        kind, name = "cuda", torch.cuda.get_device_name(0)
+    else:
+        kind, name = "cpu", _cpu_name() or platform.processor() or platform.machine()
+    return {"type": kind, "name": name, "forward_dtype": "bf16" if uses_bf16(precision, kind) else "fp32",
+            "precision_setting": precision}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""

@@ -11,8 +11,10 @@ from .features import Encoded, collate, lengths
 
 @torch.inference_mode()
 def predict(model, enc: Encoded, pad_id: int, batch_size: int = 64, max_answer_length: int = 30,
-            allow_null: bool = False, device="cpu") -> list:
-    """One prediction per record: a label index, a tag list or an answer string."""
+            allow_null: bool = False, device="cpu", precision: str = "auto") -> list:
+    """One prediction per record: a label index, a tag list or an answer string. `precision`: as
+    `train.HParams.precision` (the forward pass under bf16 autocast or not; logits are read as float32)."""
+    from .train import autocast
     model.eval()
     lens = lengths(enc)
     order = sorted(range(len(enc)), key=lambda i: lens[i])  # length-sorted: minimal padding
@@ -20,7 +22,8 @@ def predict(model, enc: Encoded, pad_id: int, batch_size: int = 64, max_answer_l
     for k in range(0, len(order), batch_size):
         ids = order[k:k + batch_size]
         batch = {a: b.to(device) for a, b in collate(enc, ids, pad_id, train=False).items() if a != "labels"}
-        _, logits = model(enc.task, batch)
+        with autocast(precision, device):
+            _, logits = model(enc.task, batch)
         logits = logits.float().cpu().numpy()
         for j, i in enumerate(ids):
             outs[i] = logits[j]

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from . import loaders as L
 from . import records as R
 from . import tasks as T
+from .bundle import BundleError, Omitted
 from .records import RecordError
 
 PARQUET_BRANCH = "refs/convert/parquet"
@@ -486,6 +487,9 @@ class _Run:
             return FILE_CONVERTERS[kind](dest, lang), info
         rows, config, rev = self.rows(part, lang)
         info.update(repo=part.repo, config=config, hub_split=part.hub_split, revision=rev)
+        if hasattr(self.load, "provenance"):  # a local bundle (xstilts.bundle): where the rows really come from
+            info["bundle"] = self.load.provenance(part.repo, config, part.hub_split)
+            info.pop("revision")
         if part.parquet_layout:
             info["parquet_layout"] = True
         if kind == "mlm":
@@ -510,7 +514,12 @@ class _Run:
             try:
                 with L.bad_rows(self.on_bad_row) as bad:
                     recs, info = self.convert(cand, lang)
-            except (RecordError, KeyboardInterrupt):
+            except Omitted as e:  # a local bundle leaves this table out on purpose: recorded, not an error
+                self.log(f"{self.task}/{lang}/{part.split}: {e}")
+                self.used.append({"lang": lang, "split": part.split, "source": cand.source(lang),
+                                  "records": 0, "omitted": str(e)})
+                return []
+            except (RecordError, BundleError, KeyboardInterrupt):
                 raise
             except Exception as e:  # noqa: BLE001 - script-only repo, missing export, network: try the next
                 errors.append(f"{cand.source(lang)}: {type(e).__name__}: {e}")
@@ -554,9 +563,19 @@ def download_task(task: str, out_root, languages: Iterable[str], revisions: Mapp
     src = mlm_corpus_source(mlm_source, wikipedia_date) if task == "mlm_corpus" else _source(task)
     spec = T.get(task)
     langs = task_languages(task, languages)
+    not_in_bundle = []
+    if hasattr(load, "has"):  # a local bundle holds some languages of a task: the others are left out, said
+        keep = [l for l in langs if all(load.has(p.repo, p.config.format(**_fmt(l)) if p.config else None,
+                                                 p.hub_split)
+                                        for p in src.parts if p.repo and (p.langs is None or l in p.langs)
+                                        and not p.component)]
+        not_in_bundle = [l for l in langs if l not in keep]
+        if not_in_bundle:
+            log(f"{task}: languages {not_in_bundle} are configured but not in the bundle: left out")
+        langs = keep
     if not langs:
         raise ValueError(f"task {task!r}: none of its languages {list(src.languages)} is configured "
-                         f"(languages: {sorted(set(languages))})")
+                         f"(languages: {sorted(set(languages))})" + (" and in the bundle" if not_in_bundle else ""))
     if task in T.TASKS and (spec.role == "intermediate" or spec.train_from == task) and "en" not in langs:
         log(f"WARNING {task}: 'en' is not configured, so its English training/dev data are not written")
     out: dict[str, dict[str, list]] = {}
@@ -589,6 +608,8 @@ def download_task(task: str, out_root, languages: Iterable[str], revisions: Mapp
                 log(f"{task}/{lang}/{part.split}: {run.used[-1]['records']} records from {run.used[-1]['source']}")
     provenance = {"loader": "xstilts.hub", "sources": run.used, "revisions": run.revisions,
                   "note": src.note}
+    if hasattr(load, "folder"):
+        provenance["bundle"] = {"folder": str(load.folder), "languages_not_in_bundle": not_in_bundle}
     if task == "mlm_corpus":
         provenance["pool_lines"] = int(pool_lines)
         provenance["mlm_source"] = mlm_source

@@ -27,6 +27,7 @@ def hparams(cfg: dict, phase: str, task: str):
     d.update(tr.get(phase, {}).get(task, {}))
     hp = HParams.from_dict(d)
     hp.extra["eval_batch_size"] = _engine(cfg)["eval_batch_size"]  # not a hyperparameter: no effect on results
+    hp.precision = _engine(cfg).get("precision", "auto")  # changes the numbers a little: part of hparams
     return hp
 
 
@@ -119,7 +120,9 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
         hp.mlm_ratio = cfg["controls"]["mlm_ratio"]
     mlm_model, tok = load_encoder(encoder_dir, with_mlm_head=itask == "mlm_control")
     encoder = mlm_model.base_model if itask == "mlm_control" else mlm_model
-    lm_head = mlm_model.lm_head if itask == "mlm_control" else None
+    # the checkpoint's own MLM head: `lm_head` (XLM-R, RoBERTa) or `cls` (BERT; multilingual-e5 ships none, so
+    # its transform is newly initialised, decoder tied to the word embeddings)
+    lm_head = (getattr(mlm_model, "lm_head", None) or mlm_model.cls) if itask == "mlm_control" else None
     train_sets, dev_sets, labels_of, mt_added = {}, {}, {}, {}
     cache = _engine(cfg)["feature_cache"]
     mt_tasks = cfg["controls"]["mt_tasks"] if itask == "mt_control" else []
@@ -155,10 +158,10 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
     res = train(model, tok.pad_token_id, train_sets, dev_sets, hp, seed, mlm_rows, tok, log, device,
                 checkpoint=checkpointer(cfg, ckpt_dir, log))
     from .train import validate
-    dev_scores = {n: validate(model, tok.pad_token_id, {n: dev_sets[n]}, device) for n in task_names}
+    dev_scores = {n: validate(model, tok.pad_token_id, {n: dev_sets[n]}, device, hp.precision) for n in task_names}
     info = {"itask": itask, "tasks": task_names, "mt_tasks": mt_tasks, "hparams": hp.__dict__,
             "train": {k: v for k, v in res.items()}, "dev": dev_scores, "encoder_in": str(encoder_dir),
-            "seed": seed, **env.provenance(cfg, itask=itask, seed=seed)}
+            "seed": seed, "device": env.device_info(hp.precision), **env.provenance(cfg, itask=itask, seed=seed)}
     save_encoder(model, tok, outdir, info)
     return info
 
@@ -219,6 +222,7 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
         log(f"{ttask}: trained {res['steps']} steps, best English dev {res['best_val']:.2f} "
             f"({time.time() - t0:.0f}s)")
     return {"rows": rows, "runs": runs, "examples": examples, "adversarial": adversarial,
+            "device": env.device_info(_engine(cfg).get("precision", "auto")),
             **env.provenance(cfg, itask=itask, seed=seed)}
 
 
@@ -277,7 +281,8 @@ def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, d
     # every fine-tuning job evaluates the same clean and perturbed test sets with the same tokenizer:
     # tokenised once (first job), read back by the others
     enc = encode_cached(recs, task, tok, hp.max_length, labels, cache_dir=cache, source=path)
-    preds = E.predict(model, enc, tok.pad_token_id, batch_size=hp.extra.get("eval_batch_size", 64), device=device)
+    preds = E.predict(model, enc, tok.pad_token_id, batch_size=hp.extra.get("eval_batch_size", 64), device=device,
+                      precision=hp.precision)
     res = E.score(task, recs, preds, labels, lang)
     key = {"ttask": ttask, "lang": lang, "split": split, "family": family, "severity": float(severity)}
     if examples is not None:

@@ -16,9 +16,14 @@ from .features import mlm_batch
 
 
 def corpus_texts(data_dir, languages: list[str]) -> list[str]:
+    """The MLM corpus texts of the configured languages that the corpus has (a configured language without
+    corpus lines, e.g. one the small bundle's corpus lacks, contributes none; the inventory shows which)."""
+    have = R.read_meta(Path(data_dir) / "task~mlm_corpus")["languages"]
     texts = []
-    for lang in languages:
+    for lang in [l for l in languages if l in have]:
         texts += [r["text"] for r in R.read_jsonl(R.task_file(data_dir, "mlm_corpus", lang, "train"), "mlm")]
+    if not texts:
+        raise ValueError(f"{data_dir}/task~mlm_corpus: no corpus lines in any configured language {languages}")
     return texts
 
 

@@ -37,6 +37,17 @@ class HParams:
     # naive alternative (random batches padded to max_length) exists for the benchmark's baseline
     group_by_length: bool = True
     pad_to_max_length: bool = False
+    # small scale on CPUs (config/small.yaml): keep the word embeddings fixed. With a 250k-piece vocabulary
+    # they are ~80% of a small encoder's parameters, and AdamW over them costs more than the forward pass;
+    # a paper-scale run trains everything (the default)
+    freeze_embeddings: bool = False
+    # small scale on CPUs: keep the embeddings and the bottom N transformer blocks fixed (no gradient flows
+    # below the first trained block, so the backward pass is that much shorter); 0 = train every block
+    freeze_layers: int = 0
+    # numeric precision of training and evaluation forward passes (config train.engine.precision): "auto" =
+    # bf16 autocast on a GPU that supports it, fp32 elsewhere; "bf16" = bf16 autocast on any device (CPUs with
+    # AVX512-BF16/AMX run it ~2x faster); "fp32" = none. Retrieval embeddings are always fp32 (retrieve.py)
+    precision: str = "auto"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -160,6 +171,46 @@ def fingerprint(model, hp: HParams, seed: int, train_sets: dict, mlm_tokens) -> 
     return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def uses_bf16(precision: str, device) -> bool:
+    """Whether forward passes run under bf16 autocast for `precision` on `device` (see HParams.precision)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"config train.engine.precision: {precision!r} is not one of {list(PRECISIONS)}")
+    if precision == "auto":
+        return torch.device(device).type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return precision == "bf16"
+
+
+def autocast(precision: str, device):
+    """The autocast context for `precision` on `device`."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=uses_bf16(precision, device))
+
+
+def freeze_word_embeddings(model) -> int:
+    """Stop training the encoder's word-embedding matrix (and an MLM decoder tied to it); returns its size."""
+    enc = getattr(model, "encoder", model)
+    emb = getattr(enc, "_orig_mod", enc).get_input_embeddings()
+    emb.weight.requires_grad_(False)
+    return emb.weight.numel()
+
+
+def freeze_bottom_layers(model, n: int) -> int:
+    """Stop training all embeddings and the first `n` transformer blocks; returns the parameters frozen."""
+    enc = getattr(model, "encoder", model)
+    enc = getattr(enc, "_orig_mod", enc)
+    blocks = getattr(getattr(enc, "encoder", None), "layer", None)
+    if blocks is None or not 0 < n <= len(blocks):
+        raise ValueError(f"config freeze_layers={n}: the encoder has {0 if blocks is None else len(blocks)} blocks")
+    frozen = 0
+    for module in [enc.embeddings, *blocks[:n]]:
+        for p in module.parameters():
+            p.requires_grad_(False)
+            frozen += p.numel()
+    return frozen
+
+
 def _cpu_state(model) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
@@ -181,6 +232,10 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
     streams = {n: _Stream(train_sets[n], hp.batch_size, rng, hp.group_by_length) for n in names}
     pad_to = hp.max_length if hp.pad_to_max_length else None
 
+    if hp.freeze_embeddings:
+        freeze_word_embeddings(model)
+    if hp.freeze_layers:
+        freeze_bottom_layers(model, hp.freeze_layers)
     decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(
         k in n for k in ("bias", "LayerNorm", "layer_norm"))]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and any(
@@ -223,7 +278,6 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
                    "elapsed": elapsed + time.time() - t0})
 
     t0 = time.time()
-    use_bf16 = cuda
     step = done
     model.train()
     every_log = max(1, total // 10)
@@ -240,7 +294,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
             # pinned host memory lets the copy overlap with compute on a GPU
             batch = {k: (v.pin_memory() if cuda else v).to(device, non_blocking=True) for k, v in batch.items()}
             tokens += int(batch["attention_mask"].sum())
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            with autocast(hp.precision, device):
                 loss, _ = model(task, batch)
             (loss / hp.grad_accum).backward()
         if hp.clip:
@@ -252,7 +306,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
         secs = max(1e-9, elapsed + time.time() - t0)
         stop = False
         if dev_sets and (n_done % hp.eval_every == 0 or last):
-            val = validate(model, pad_id, dev_sets, device)
+            val = validate(model, pad_id, dev_sets, device, hp.precision)
             model.train()
             history.append({"step": n_done, "loss": loss.item(), "val": val, "tok_per_s": tokens / secs})
             log(f"step {n_done}/{total} loss {loss.item():.4f} val {val:.2f} ({tokens / secs:.0f} tok/s, "
@@ -290,11 +344,12 @@ def _tuples(x):
     return x
 
 
-def validate(model, pad_id: int, dev_sets: dict[str, tuple[Encoded, list]], device="cpu") -> float:
+def validate(model, pad_id: int, dev_sets: dict[str, tuple[Encoded, list]], device="cpu",
+             precision: str = "auto") -> float:
     """Mean primary metric over the tasks' English dev subsets."""
     vals = []
     for name, (enc, labels) in dev_sets.items():
         task = T.get(name)
-        preds = E.predict(model, enc, pad_id, allow_null=task.unanswerable, device=device)
+        preds = E.predict(model, enc, pad_id, allow_null=task.unanswerable, device=device, precision=precision)
         vals.append(E.primary(task, E.score(task, enc.records, preds, labels)))
     return sum(vals) / len(vals)

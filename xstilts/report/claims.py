@@ -110,6 +110,10 @@ class Evidence:
 # helpers
 # --------------------------------------------------------------------------------------------------------------
 
+# scales whose data and model are cut down on purpose: paper-scale counts and the model id are not testable there
+REDUCED_SCALES = ("embedded", "small")
+
+
 def _c(ev: Evidence, cid: str, text: str, paper: str, value: str, verdict: str, basis: str) -> Claim:
     return Claim(cid, text, paper, value, verdict, ev.scale, basis)
 
@@ -210,10 +214,10 @@ def c01_start_model(ev: Evidence) -> Claim:
     ok = mid.lower().rstrip("/").split("/")[-1] == PAPER_MODEL
     if ok:
         return _c(ev, "C1", text, "—", mid, SUPPORTED, f"model_id is {PAPER_MODEL}")
-    verdict = NOT_TESTABLE if ev.scale == "embedded" else NOT_SUPPORTED
+    verdict = NOT_TESTABLE if ev.scale in REDUCED_SCALES else NOT_SUPPORTED
     return _c(ev, "C1", text, "—", mid, verdict,
-              f"model_id is not {PAPER_MODEL}" + (" (the embedded run uses its local micro model)"
-                                                  if ev.scale == "embedded" else ""))
+              f"model_id is not {PAPER_MODEL}" + (f" (the {ev.scale} run uses a small local encoder)"
+                                                  if ev.scale in REDUCED_SCALES else ""))
 
 
 def c02_target_count(ev: Evidence) -> Claim:
@@ -232,9 +236,9 @@ def c03_max_languages(ev: Evidence) -> Claim:
         return _c(ev, "C3", text, "40", "—", NOT_TESTABLE, "no targets in the inventory")
     top = max(langs.values())
     value = f"max {top} ({', '.join(t for t, n in langs.items() if n == top)})"
-    if ev.scale == "embedded" and top < PAPER_MAX_LANGS:
+    if ev.scale in REDUCED_SCALES and top < PAPER_MAX_LANGS:
         return _c(ev, "C3", text, "40", value, NOT_TESTABLE,
-                  f"the embedded benchmark has fewer than {PAPER_MAX_LANGS} languages per task")
+                  f"the {ev.scale} run has fewer than {PAPER_MAX_LANGS} languages per task")
     return _c(ev, "C3", text, "40", value, SUPPORTED if top == PAPER_MAX_LANGS else NOT_SUPPORTED,
               f"max languages over targets == {PAPER_MAX_LANGS}")
 
@@ -373,9 +377,9 @@ def _count_claim(ev: Evidence, cid: str, text: str, itask: str, paper: int, extr
     paper_s = f"{paper:,}"
     n = entry["train_examples"] if entry else None
     value = ("—" if n is None else f"{n:,}") + extra
-    if ev.scale == "embedded":
+    if ev.scale in REDUCED_SCALES:
         return _c(ev, cid, text, paper_s, value, NOT_TESTABLE,
-                  "embedded data are generated at a small size; the exact count is a paper-scale check")
+                  f"{ev.scale} data are cut to a small size; the exact count is a paper-scale check")
     if entry is None or not entry["available"] or n is None:
         c = _missing(ev, cid, text, paper_s, [itask], f"{itask} data unavailable")
         return Claim(c.id, c.claim, c.paper, value, c.verdict, c.scale, c.basis)

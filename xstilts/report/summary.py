@@ -1,7 +1,8 @@
 """A Markdown summary of a run for the README: English dev vs chance, zero-shot and retrieval of the
 pretrained encoder beside the random-init control, from results/tidy.tsv alone.
 
-    python -m xstilts.report.summary results/tidy.tsv
+    python -m xstilts.report.summary results/tidy.tsv                  # summary + robustness
+    python -m xstilts.report.summary results/tidy.tsv --per-language   # the small profile's README table
 """
 from __future__ import annotations
 
@@ -55,8 +56,35 @@ def robustness(tidy: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def per_language(tidy: pd.DataFrame) -> str:
+    """Zero-shot test score (primary metric, clean, mean over seeds) per target and language: the random-init
+    control, the baseline, every intermediate model; `margin` = baseline - control."""
+    d = tidy[(tidy.split == "test") & (tidy.family == "clean")]
+    d = d[d.apply(lambda r: r.metric == T.get(r.ttask).metric, axis=1)]
+    from .tables import ITASK_ORDER, _ordered
+    itasks = _ordered(d[d.encoder == "pretrained"].itask.unique(), ITASK_ORDER)
+    cols = ["random-init"] + itasks
+    lines = ["| target | lang | n | " + " | ".join(cols) + " | margin |", "|---" * (len(cols) + 4) + "|"]
+    for t in [t for t in T.TARGET_TASKS if t in set(d.ttask)]:
+        dt = d[d.ttask == t]
+        langs = sorted(dt.lang.unique(), key=lambda l: (l != "en", l))
+        for lang in langs:
+            dl = dt[dt.lang == lang]
+            v = {"random-init": dl[(dl.encoder == "random") & (dl.itask == "baseline")].value.mean()}
+            for it in itasks:
+                v[it] = dl[(dl.encoder == "pretrained") & (dl.itask == it)].value.mean()
+            n = int(dl.n.max())
+            cells = ["—" if pd.isna(v[c]) else f"{v[c]:.1f}" for c in cols]
+            margin = v.get("baseline", float("nan")) - v["random-init"]
+            lines.append(f"| {t} | {lang} | {n} | " + " | ".join(cells) + f" | {margin:+.1f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     df = pd.read_csv(sys.argv[1] if len(sys.argv) > 1 else "results/tidy.tsv", sep="\t")
+    if "--per-language" in sys.argv:
+        print(per_language(df))
+        sys.exit(0)
     print(summary(df))
     print()
     print("Mean test score over the (target, language) pairs that have perturbed copies, clean vs perturbed:")
