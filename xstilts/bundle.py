@@ -267,48 +267,54 @@ def _xnli_bounds(b: bytes) -> tuple[int, int]:
     return a, _premise_cut(rows, XNLI_DEV_END)
 
 
-def _udpos_rows(b: bytes, n: int, skip: int = 0) -> list[dict]:
-    """XTREME's `udpos/<split>-<lang>.tsv` (token<TAB>UPOS per line, blank line between sentences) -> google/xtreme
-    udpos rows (tokens, pos_tags as ClassLabel ints in `tasks.UPOS` order); sentences [skip, skip + n)."""
+def _sentences(b: bytes, n: int, word: Callable[[str, int], tuple[str, str] | None], skip: int = 0) -> list[dict]:
+    """Blank-line separated sentences -> google/xtreme udpos rows (tokens, pos_tags as ClassLabel ints in
+    `tasks.UPOS` order), sentences [skip, skip + n). `word(line, line_number)` gives (token, UPOS) or None."""
     sents, toks, tags = [], [], []
     for i, line in enumerate(_text(b).split("\n") + [""], 1):
         if not line.strip():
             if toks:
                 sents.append({"tokens": toks, "pos_tags": tags})
                 toks, tags = [], []
+                if len(sents) == skip + n:
+                    break
             continue
-        f = line.split("\t")
-        if len(f) != 2 or f[1] not in T.UPOS:
-            raise BundleError(f"line {i}: expected token<TAB>UPOS, got {line!r}")
-        toks.append(f[0])
-        tags.append(T.UPOS.index(f[1]))
+        w = word(line, i)
+        if w is not None:
+            toks.append(w[0])
+            tags.append(T.UPOS.index(w[1]))
     return sents[skip:skip + n]
 
 
+def _xtreme_word(line: str, i: int) -> tuple[str, str]:
+    """XTREME's `udpos/<split>-<lang>.tsv`: token<TAB>UPOS."""
+    f = line.split("\t")
+    if len(f) != 2 or f[1] not in T.UPOS:
+        raise BundleError(f"line {i}: expected token<TAB>UPOS, got {line!r}")
+    return f[0], f[1]
+
+
+def _conllu_word(line: str, i: int) -> tuple[str, str] | None:
+    """CoNLL-U: syntactic words only (multiword-token ranges `1-2` and empty nodes `1.1` are skipped, as the HF
+    udpos loader does)."""
+    if line.startswith("#"):
+        return None
+    f = line.split("\t")
+    if len(f) != 10:
+        raise BundleError(f"line {i}: {len(f)} CoNLL-U fields, expected 10")
+    if "-" in f[0] or "." in f[0]:
+        return None
+    if f[3] not in T.UPOS:
+        raise BundleError(f"line {i}: UPOS {f[3]!r} is not one of the 17 tags")
+    return f[1], f[3]
+
+
+def _udpos_rows(b: bytes, n: int) -> list[dict]:
+    return _sentences(b, n, _xtreme_word)
+
+
 def _conllu_rows(b: bytes, n: int) -> list[dict]:
-    """CoNLL-U -> google/xtreme udpos rows: syntactic words (multiword-token ranges `1-2` and empty nodes `1.1`
-    skipped, as the HF udpos loader does), UPOS as ClassLabel ints; the first n sentences."""
-    sents, toks, tags = [], [], []
-    for i, line in enumerate(_text(b).split("\n") + [""], 1):
-        if not line.strip():
-            if toks:
-                sents.append({"tokens": toks, "pos_tags": tags})
-                toks, tags = [], []
-                if len(sents) == n:
-                    break
-            continue
-        if line.startswith("#"):
-            continue
-        f = line.split("\t")
-        if len(f) != 10:
-            raise BundleError(f"line {i}: {len(f)} CoNLL-U fields, expected 10")
-        if "-" in f[0] or "." in f[0]:
-            continue
-        if f[3] not in T.UPOS:
-            raise BundleError(f"line {i}: UPOS {f[3]!r} is not one of the 17 tags")
-        toks.append(f[1])
-        tags.append(T.UPOS.index(f[3]))
-    return sents
+    return _sentences(b, n, _conllu_word)
 
 
 def _squad_rows(b: bytes, n_paragraphs: int | None = None, skip_paragraphs: int = 0,
@@ -326,7 +332,8 @@ def _squad_rows(b: bytes, n_paragraphs: int | None = None, skip_paragraphs: int 
                 continue
             for qa in par["qas"]:
                 q += 1
-                r = {"id": qa["id"] if id_prefix is None else f"{id_prefix}{q}", "context": par["context"], "question": qa["question"],
+                r = {"id": qa["id"] if id_prefix is None else f"{id_prefix}{q}", "context": par["context"],
+                     "question": qa["question"],
                      "answers": {"text": [a["text"] for a in qa["answers"]],
                                  "answer_start": [a["answer_start"] for a in qa["answers"]]}}
                 if titles:
