@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import loaders as L
 from . import tasks as T
 
 SOURCES = "SOURCES.tsv"
@@ -416,8 +417,8 @@ XNLI_LANGS = ("ar", "de", "es", "fr", "hi", "ru", "sw", "zh")
 UDPOS_LANGS = ("ar", "de", "fr", "hi", "ru", "zh")
 XQUAD_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 TATOEBA_N = 300  # pairs per language kept for evaluation (XTREME uses all 1000); the rest feed the MLM corpus
-UDPOS_NAMES = {code: name for name, code in __import__("xstilts.loaders", fromlist=["x"]).UDPOS_LANGUAGES.items()}
-ISO3 = {code: l3 for l3, code in __import__("xstilts.loaders", fromlist=["x"]).TATOEBA_ISO3.items()}
+UDPOS_NAMES = {code: name for name, code in L.UDPOS_LANGUAGES.items()}  # en -> English (google/xtreme configs)
+ISO3 = {code: l3 for l3, code in L.TATOEBA_ISO3.items()}  # de -> deu
 MLM_LANGS = ("ar", "de", "es", "fr", "hi", "ja", "ru", "sw", "zh")
 
 
