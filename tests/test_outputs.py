@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from test_report import make_inventory, make_tidy
+from test_report import EFFECT, make_inventory, make_sig, make_tidy
 from xstilts import metrics as M
 from xstilts import records as R
 from xstilts.report import claims as C
@@ -107,6 +107,25 @@ def test_compare_runs_pairs_by_encoder_seed_and_id(tmp_path):
     assert back["significant"].dtype == bool and len(back) == 3
 
 
+def test_compare_all_adds_the_controls_against_the_multitask_model(tmp_path):
+    rng = np.random.default_rng(5)
+    runs = {}
+    for itask, p in (("baseline", 0.4), ("multitask", 0.8), ("mlm_control", 0.5), ("mnli", 0.6)):
+        runs[itask] = [_ex("xnli", lang, "dev", i, rng.random() < p) for lang in ("en", "xl") for i in range(80)]
+    paths = [_write_run(tmp_path, it, rows) for it, rows in runs.items()]
+    df = S.compare_all(paths, n=200)
+    pooled = df[df["lang"] == "all"]
+    by_ref = {r: sorted(g["itask"]) for r, g in pooled.groupby("reference")}
+    assert by_ref == {"baseline": ["mlm_control", "mnli", "multitask"], "multitask": ["mlm_control"]}
+    ctl = pooled[(pooled["reference"] == "multitask")].iloc[0]
+    assert ctl["delta"] < 0 and ctl["high"] < 0  # the control is clearly below the multi-task model
+    # the tables' significance marks are the comparisons with the baseline only
+    marks = S.pooled_marks(df, {"xnli": "dev"})
+    assert set(marks) == {("mlm_control", "xnli"), ("mnli", "xnli"), ("multitask", "xnli")}
+    assert marks[("mlm_control", "xnli")] == bool(
+        pooled[(pooled["reference"] == "baseline") & (pooled["itask"] == "mlm_control")]["significant"].iloc[0])
+
+
 def test_compare_runs_refuses_unpaired_examples(tmp_path):
     b = [_ex("xnli", "en", "dev", i, 1) for i in range(5)]
     o = [_ex("xnli", "en", "dev", i + 1, 1) for i in range(5)]
@@ -140,7 +159,7 @@ def test_changed_result_changes_table_and_verdict(tmp_path):
     inv = make_inventory()
     make_all(tidy, inv, tmp_path / "a", _sig_for(tidy))
     before = (tmp_path / "a/tables/dev_deltas.tex").read_text()
-    verdict = {c.id: c.verdict for c in C.evaluate_claims(tidy, inv)}
+    verdict = {c.id: c.verdict for c in C.evaluate_claims(tidy, inv, make_sig())}
     assert verdict["C4"] == C.SUPPORTED
     assert r"^{\dagger}" in before and "SQuAD" in before
     numbers = (tmp_path / "a/numbers.tex").read_text()
@@ -149,12 +168,13 @@ def test_changed_result_changes_table_and_verdict(tmp_path):
     changed = tidy.copy()
     m = (changed["itask"] == "squad_v2") & (changed["split"] == "dev")
     changed.loc[m, "value"] -= 20.0  # squad_v2 now far below the baseline on dev
-    make_all(changed, inv, tmp_path / "b", _sig_for(changed))
+    changed_sig = make_sig(effect={**EFFECT, "squad_v2": {k: v - 20 for k, v in EFFECT["squad_v2"].items()}})
+    make_all(changed, inv, tmp_path / "b", changed_sig)
     after = (tmp_path / "b/tables/dev_deltas.tex").read_text()
     assert after != before
     row = next(line for line in after.splitlines() if line.startswith("SQuAD"))
     assert row.count("$-") >= 3  # every SQuAD cell negative now
-    assert {c.id: c.verdict for c in C.evaluate_claims(changed, inv)}["C4"] == C.NOT_SUPPORTED
+    assert {c.id: c.verdict for c in C.evaluate_claims(changed, inv, changed_sig)}["C4"] == C.NOT_SUPPORTED
     assert "not supported" in (tmp_path / "b/claims.csv").read_text().split("C4,", 1)[1].split("\n", 1)[0]
 
 

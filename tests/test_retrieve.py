@@ -438,10 +438,27 @@ def test_embed_is_mean_over_real_tokens_including_specials(tiny_model_and_tokeni
     assert ids[0] == 0 and ids[-1] == 2  # <s> ... </s>
     with torch.no_grad():
         hs = model(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
-    for layer in (0, 2):
+    for layer in (0, 1, 2):
         expected = hs[layer][0].mean(dim=0).numpy()
         got = R.embed(model, tok, [text, "a much longer sentence forces padding"], layer=layer)[0]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_embed_runs_only_the_blocks_below_its_layer_and_restores_them(tiny_model_and_tokenizer):
+    model, tok = tiny_model_and_tokenizer
+    blocks = model.encoder.layer
+    calls = []
+    hooks = [b.register_forward_hook(lambda m, i, o, k=k: calls.append(k)) for k, b in enumerate(blocks)]
+    try:
+        R.embed(model, tok, ["tom."], layer=1)
+        assert calls == [0]  # block 1 cannot change hidden_states[1]: it is not run
+        calls.clear()
+        R.embed(model, tok, ["tom."], layer=2)
+        assert calls == [0, 1]
+    finally:
+        for h in hooks:
+            h.remove()
+    assert model.encoder.layer is blocks and len(blocks) == 2
 
 
 def test_embed_errors(tiny_model_and_tokenizer):

@@ -39,6 +39,8 @@ with the same ties (lower index first) and bitwise-equal similarities.
 """
 from __future__ import annotations
 
+import contextlib
+
 import itertools
 import math
 from typing import Callable, Iterable, Sequence
@@ -117,17 +119,20 @@ def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), _only_layers_below(model, layer) as truncated:
             for start in range(0, len(texts), batch_size):
                 rows = order[start:start + batch_size]
                 batch = tokenizer.pad({k: [enc[k][i] for i in rows] for k in feature_keys},
                                       padding=True, return_attention_mask=True, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                    hidden = model(**batch, output_hidden_states=True).hidden_states
-                if layer >= len(hidden):
-                    raise ValueError(f"embed: layer {layer} out of range 0..{len(hidden) - 1}")
-                states = hidden[layer].float()
+                    if truncated:  # the last of the blocks kept is hidden_states[layer]
+                        states = model(**batch).last_hidden_state.float()
+                    else:
+                        hidden = model(**batch, output_hidden_states=True).hidden_states
+                        if layer >= len(hidden):
+                            raise ValueError(f"embed: layer {layer} out of range 0..{len(hidden) - 1}")
+                        states = hidden[layer].float()
                 mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
                 pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
                 if out is None:
@@ -141,6 +146,26 @@ def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 
         raise ValueError(f"embed: non-finite sentence vectors for {bad_rows.size} text(s), "
                          f"first at index {bad_rows[0]}")
     return out
+
+
+@contextlib.contextmanager
+def _only_layers_below(model, layer: int):
+    """Run only the blocks that `hidden_states[layer]` depends on: the blocks above it cannot change it, and
+    skipping them saves 5/12 of e5-small's forward pass (layer 7) and 10/24 of XLM-R Large's (layer 14).
+    The encoder's block list is swapped for its first `layer` blocks and restored on exit. Models without a
+    `model.encoder.layer` list (anything not BERT-shaped) run whole. Yields whether the blocks were cut, so
+    that the caller reads `last_hidden_state` (BERT-shaped encoders apply nothing after their last block)."""
+    import torch
+
+    blocks = getattr(getattr(model, "encoder", None), "layer", None)
+    if not isinstance(blocks, torch.nn.ModuleList) or layer >= len(blocks):
+        yield False
+        return
+    model.encoder.layer = torch.nn.ModuleList(list(blocks)[:layer])
+    try:
+        yield True
+    finally:
+        model.encoder.layer = blocks
 
 
 # --------------------------------------------------------------------------------------------------

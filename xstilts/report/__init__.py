@@ -55,7 +55,7 @@ def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir, significance: pd.Da
     validate_inventory(inventory)
     tidy = check_tidy(tidy_df)
     outdir = Path(outdir)
-    claims = evaluate_claims(tidy, inventory)
+    claims = evaluate_claims(tidy, inventory, significance)
     rb = robustness(tidy)  # the robustness table, the numbers and the curves all need it: computed once
     paths = write_tables(tidy, outdir, inventory, significance, rb)
     paths += write_claims(claims, outdir, provenance(tidy, inventory))

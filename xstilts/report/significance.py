@@ -178,8 +178,10 @@ def _aligned(path_b, path_o, ttask, split, base: dict, other: dict) -> tuple[dic
     return {lang: base[lang] for lang in langs}, {lang: other[lang] for lang in langs}
 
 
-def compare_runs(paths: list, n: int = 1000, seed: int = 0, reference: str = REFERENCE) -> pd.DataFrame:
-    """Every itask vs `reference` on the same encoder and seed, per language and pooled (lang "all")."""
+def compare_runs(paths: list, n: int = 1000, seed: int = 0, reference: str = REFERENCE,
+                 itasks: list[str] | None = None) -> pd.DataFrame:
+    """Every itask (or those of `itasks`) vs `reference` on the same encoder and seed, per language and pooled
+    (lang "all")."""
     runs = {}
     for p in paths:
         w = wildcards_of(p)
@@ -195,7 +197,7 @@ def compare_runs(paths: list, n: int = 1000, seed: int = 0, reference: str = REF
         for p in by_itask[reference]:
             base.update({k: (p, v) for k, v in load_examples(p).items()})
         for itask in sorted(by_itask):
-            if itask == reference:
+            if itask == reference or (itasks is not None and itask not in itasks):
                 continue
             for p in by_itask[itask]:
                 for (ttask, split), ex in sorted(load_examples(p).items()):
@@ -211,6 +213,19 @@ def compare_runs(paths: list, n: int = 1000, seed: int = 0, reference: str = REF
                                          seed=s, lang=lang, significant=not (res["low"] <= 0 <= res["high"]),
                                          **res))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+CONTROL_REFERENCE = "multitask"  # the controls are judged against the English multi-task model (tables.py)
+CONTROL_ITASKS = ("mlm_control", "mt_control")
+
+
+def compare_all(paths: list, n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """The significance table: every itask vs the baseline, and each control vs the English multi-task model
+    (claims C13, C14). The `reference` column tells the two apart."""
+    frames = [compare_runs(paths, n, seed, REFERENCE),
+              compare_runs(paths, n, seed, CONTROL_REFERENCE, itasks=list(CONTROL_ITASKS))]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
 def write_significance(frame: pd.DataFrame, path) -> Path:
@@ -235,7 +250,7 @@ def pooled_marks(sig: pd.DataFrame | None, split_of: dict[str, str]) -> dict[tup
     the table uses for that target (split_of); main encoder only. Missing comparisons are absent."""
     if sig is None or sig.empty:
         return {}
-    s = sig[(sig["lang"] == POOLED) & (sig["encoder"] == "pretrained")]
+    s = sig[(sig["lang"] == POOLED) & (sig["encoder"] == "pretrained") & (sig["reference"] == REFERENCE)]
     out = {}
     for (it, t), g in s.groupby(["itask", "ttask"]):
         g = g[g["split"] == split_of.get(t, "")]
