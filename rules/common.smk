@@ -120,6 +120,32 @@ FT_UNITS = ["all"] if config["bundle_targets"] else TTASKS_TRAINED
 ISEED = config["intermediate_seed"]
 # One pinned environment per scale for every rule (--sdm conda); the cluster one has CUDA torch + faiss-gpu.
 ENV = "../envs/cluster.yaml" if config["scale"] == "paper" else "../envs/xstilts.yaml"
+
+# Per-rule memory (MB) and wall-clock limit (minutes) by scale, declared with the rules so that any executor
+# (SLURM, another plugin, a local run with --resources) sees what a job needs; profiles/slurm adds only what
+# is site-specific (partitions, CPUs per GPU). Paper scale, XLM-R Large on one GPU: intermediate training of
+# ANLI+ or the multi-task model runs for many hours, and writing a resumable checkpoint packs model, AdamW
+# moments and best weights (~9 GB of tensors) on the host, ~25 GB peak. Retries get more: memory doubles from
+# the second attempt, time grows with each (a job stopped at its limit resumes from its checkpoint).
+RULE_RESOURCES = {
+    "train_intermediate": {"paper": (64000, 1440), "small": (6000, 60), "embedded": (4000, 60)},
+    "finetune_target": {"paper": (48000, 720), "small": (6000, 60), "embedded": (4000, 60)},
+    "embed_sentences": {"paper": (64000, 180), "small": (6000, 30), "embedded": (4000, 30)},
+    "retrieve_sentences": {"paper": (64000, 120), "small": (4000, 30), "embedded": (4000, 30)},
+    "translate_shard": {"paper": (32000, 240), "small": (8000, 60), "embedded": (4000, 30)},
+    "pretrain_encoder": {"paper": (16000, 60), "small": (4000, 60), "embedded": (4000, 60)},
+    "init_random_encoder": {"paper": (16000, 30), "small": (4000, 10), "embedded": (2000, 10)},
+}
+
+
+def rule_mem_mb(rule):
+    base = RULE_RESOURCES[rule][config["scale"]][0]
+    return lambda wildcards, attempt: base * min(attempt, 2)
+
+
+def rule_runtime(rule):
+    base = RULE_RESOURCES[rule][config["scale"]][1]
+    return lambda wildcards, attempt: base * attempt
 THREADS = config["resources"]["threads"]
 
 

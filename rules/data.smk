@@ -82,6 +82,8 @@ else:
             ENV
         threads: THREADS
         resources:
+            mem_mb=rule_mem_mb("translate_shard"),
+            runtime=rule_runtime("translate_shard"),
             gpu=1 if config["scale"] == "paper" else 0,
         params:
             mt=config["controls"].get("mt", {}),

@@ -25,8 +25,8 @@ rule finetune_target:
         ENV
     threads: THREADS
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=rule_mem_mb("finetune_target"),
+        runtime=rule_runtime("finetune_target"),
         gpu=1 if config["scale"] == "paper" else 0,
     params:
         data=lambda w, input: os.path.dirname(input.data),

@@ -22,8 +22,8 @@ rule train_intermediate:
         ENV
     threads: THREADS
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=rule_mem_mb("train_intermediate"),
+        runtime=rule_runtime("train_intermediate"),
         gpu=1 if config["scale"] == "paper" else 0,
     params:
         data=lambda w, input: os.path.dirname(input.data),

@@ -37,8 +37,8 @@ if config["model"]["source"] == "micro":
         # very end of the run, so the control's fine-tuning ran last with the other core idle.
         threads: lambda w: 2 if w.encoder == "pretrained" else 1
         resources:
-            mem_mb=4000,
-            runtime=60,
+            mem_mb=rule_mem_mb("pretrain_encoder"),
+            runtime=rule_runtime("pretrain_encoder"),
         params:
             arch=config["model"]["arch"],
             hp=config["model"]["pretrain"],
@@ -74,6 +74,9 @@ else:
             "logs/init_random_encoder.log",
         conda:
             ENV
+        resources:
+            mem_mb=rule_mem_mb("init_random_encoder"),
+            runtime=rule_runtime("init_random_encoder"),
         params:
             seed=config["intermediate_seed"],
         script:

@@ -24,8 +24,8 @@ if config.get("bundle_embeddings"):
             ENV
         threads: THREADS
         resources:
-            mem_mb=4000,
-            runtime=60,
+            mem_mb=rule_mem_mb("embed_sentences"),
+            runtime=rule_runtime("embed_sentences"),
             gpu=1 if config["scale"] == "paper" else 0,
         script:
             "../scripts/embed_sentences.py"
@@ -48,8 +48,8 @@ else:
             ENV
         threads: THREADS
         resources:
-            mem_mb=4000,
-            runtime=60,
+            mem_mb=rule_mem_mb("embed_sentences"),
+            runtime=rule_runtime("embed_sentences"),
             gpu=1 if config["scale"] == "paper" else 0,
         script:
             "../scripts/embed_sentences.py"
@@ -71,8 +71,8 @@ rule retrieve_sentences:
     threads: THREADS
     resources:
         # BUCC mining at paper scale is ~400k x 400k per language: faiss on the GPU
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=rule_mem_mb("retrieve_sentences"),
+        runtime=rule_runtime("retrieve_sentences"),
         gpu=1 if config["scale"] == "paper" else 0,
     script:
         "../scripts/retrieve_sentences.py"

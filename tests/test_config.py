@@ -60,6 +60,16 @@ def test_paper_config_plans_full_grid(tmp_path):
     assert counts["finetune_target"] == 12 * 7 * 3
     assert counts["retrieve_sentences"] == 12
     assert counts["embed_sentences"] == 12  # each encoder embeds once; scoring reads the stored vectors
+    # per-rule resources at paper scale come from the rules themselves (rules/common.smk RULE_RESOURCES),
+    # not only from profiles/slurm: a cluster run without that profile still asks for a day and 64 GB
+    import re
+    plan = {}
+    for block in r.stdout.split("\nrule ")[1:]:
+        res = re.search(r"resources: (.*)", block)
+        plan.setdefault(block.split(":", 1)[0], res.group(1) if res else "")
+    assert "runtime=1440" in plan["train_intermediate"] and "mem_mb=64000" in plan["train_intermediate"]
+    assert "runtime=720" in plan["finetune_target"] and "mem_mb=48000" in plan["finetune_target"]
+    assert "mem_mb=64000" in plan["embed_sentences"] and "gpu=1" in plan["retrieve_sentences"]
 
 
 @pytest.mark.parametrize("path", ["config.yaml", "config/paper.yaml"])

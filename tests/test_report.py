@@ -299,7 +299,8 @@ def test_claims_table_shape(built):
     assert list(df.columns) == C.CLAIM_COLUMNS
     assert set(df.verdict) <= set(C.VERDICTS)
     assert (df.scale == "embedded").all()
-    assert df.paper.tolist()[3:7] == ["+8.2", "+7.5", "+7.0", "+8.7"]
+    assert df.paper.tolist()[3:7] == [f"{v}{C.UNVERIFIED_MARK}" for v in ("+8.2", "+7.5", "+7.0", "+8.7")]
+    assert df.paper.tolist()[11] == "+5.4"
     assert set(df[df.kind == "descriptive"].id) == DESCRIPTIVE_IDS
     assert (df[df.kind == "descriptive"].verdict == C.DESCRIPTIVE).all()
     md = (out / "claims.md").read_text()
@@ -328,6 +329,7 @@ def test_embedded_verdicts(tidy):
     assert v["C5"].verdict == C.SUPPORTED  # mnli: (1 + 2 - 1 + 6 + 8) / 5 = +3.2
     assert v["C6"].verdict == C.INCONCLUSIVE  # hellaswag +0.6 [-0.4, +1.6]: neither excluded
     assert v["C7"].verdict == C.SUPPORTED  # multitask +5.1
+    assert "mixes" not in v["C7"].basis  # all nine tasks available
     assert v["C8"].verdict == C.SUPPORTED  # 3 of 4 improve both beyond their intervals (hellaswag hurts BUCC)
     assert v["C10"].verdict == C.SUPPORTED  # 3 of 4 improve TyDiQA
     # per task, not on the mean: mnli's XNLI interval [0, +2] leaves a gain of 1 point open
@@ -474,6 +476,7 @@ def test_missing_data_rules(tidy):
                                       reason_unavailable="CCGbank is LDC-licensed: the user must supply it")
     v = _claims(tidy, inv)
     assert v["C15"].verdict == C.DESCRIPTIVE and "9 in this run" in v["C15"].value and "8 available" in v["C15"].value
+    assert "mixes 8 tasks, not 9 (absent: ccg)" in v["C7"].basis
     no_squad = tidy[tidy.itask != "squad_v2"]
     assert _claims(no_squad, make_inventory())["C4"].verdict == C.NOT_TESTABLE
     inv = make_inventory()

@@ -133,6 +133,46 @@ def test_finetune_killed_and_rerun_gives_identical_metrics(setup, kill_at):
     assert not (setup / "ckpt" / name).exists()  # cleared once the outputs exist
 
 
+def _sigterm_when(root, kind, name, ready) -> str:
+    """Start the job, send SIGTERM once ready(state folder) holds; the job must save and exit with 143."""
+    state = root / "ckpt" / name
+    p = subprocess.Popen(_cmd(root, kind, name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"}, start_new_session=True)
+    deadline = time.time() + 600
+    while time.time() < deadline and p.poll() is None and not ready(state):
+        time.sleep(0.05)
+    assert p.poll() is None, f"job ended ({p.returncode}) before SIGTERM"
+    os.killpg(p.pid, signal.SIGTERM)
+    out, _ = p.communicate(timeout=120)
+    assert p.returncode == 143, f"exit {p.returncode} after SIGTERM:\n{out[-3000:]}"
+    return out
+
+
+@pytest.mark.slow
+def test_sigterm_in_training_saves_the_step_and_the_rerun_matches(setup):
+    """SLURM preemption or a time limit sends SIGTERM (then SIGKILL after KillWait): the step in progress is
+    finished and saved, the job exits 143, and the rerun resumes from that step, not from the last periodic
+    checkpoint."""
+    clean = _clean(setup, "finetune", "ft_clean")
+    out = _sigterm_when(setup, "finetune", "ft_term", lambda st: any(st.rglob("state.safetensors")))
+    assert "SIGTERM: stopping after step" in out and "state saved" in out
+    out, resumed = _run(setup, "finetune", "ft_term")
+    assert "resumed from" in out
+    assert resumed == clean
+
+
+@pytest.mark.slow
+def test_sigterm_in_evaluation_keeps_finished_sets_and_the_rerun_matches(setup):
+    """Stopped during evaluation: the finished state and every evaluation set done so far survive; the rerun
+    skips training and those sets, and its results equal an uninterrupted run's."""
+    clean = _clean(setup, "finetune", "ft_clean")
+    out = _sigterm_when(setup, "finetune", "ft_term_eval", lambda st: len(list(st.rglob("results/*.json"))) >= 2)
+    assert "preempted by SIGTERM (outside training" in out
+    out, resumed = _run(setup, "finetune", "ft_term_eval")
+    assert "(training had finished)" in out and "evaluation results taken from" in out
+    assert resumed == clean
+
+
 @pytest.mark.slow
 def test_mlm_control_killed_and_rerun_gives_identical_model(setup):
     """Multi-task + MLM batches: the task sampler, the masking generator and dropout all resume exactly."""
@@ -210,3 +250,26 @@ def test_feature_cache_reused_and_equal(setup):
         f.write_bytes(b"garbage")
     c = encode_cached(recs, T.get("udpos"), tok, 64, meta["labels"], True, cache, src)
     assert c.features == ref.features
+
+
+def test_checkpoint_holds_batch_queues_of_the_mt_control_size(tmp_path):
+    """The MT control's batch queues (~9 million feature indices) once went into the safetensors header as JSON
+    (~86 MB, near its 100 MB limit); as tensors the header stays small and they come back exactly."""
+    import struct
+
+    import numpy as np
+
+    from xstilts.train import Checkpointer, queue_from_tensors, queue_to_tensors
+    n, bs = 9_000_000, 32
+    flat = np.random.default_rng(0).permutation(n).tolist()
+    queue = [flat[i:i + bs] for i in range(0, n, bs)]  # the last batch is short
+    ck = Checkpointer(tmp_path / "ck", every=1)
+    ck.save({"fingerprint": "fp", "queues": {"mnli_mt": queue_to_tensors(queue)}, "step": 3})
+    path = tmp_path / "ck" / Checkpointer.FILE
+    with open(path, "rb") as f:
+        header_bytes = struct.unpack("<Q", f.read(8))[0]
+    assert header_bytes < 100_000, header_bytes
+    back = ck.load("fp")
+    assert back["step"] == 3
+    assert queue_from_tensors(back["queues"]["mnli_mt"]) == queue
+    assert queue_from_tensors([[3, 1], [2]]) == [[3, 1], [2]]  # checkpoints written before the change

@@ -213,10 +213,14 @@ def attack_config(cfg: dict) -> dict | None:
 
 
 def run_in_job(cfg: dict, model, tok, ttask: str, hp, data_dir, homoglyph_table, device,
-               adversarial_in: list[dict] | None, log=print) -> tuple[list[dict], list[dict]]:
+               adversarial_in: list[dict] | None, log=print, memo=None) -> tuple[list[dict], list[dict]]:
     """The fine-tune job's hook: attack this model on `ttask` (rows family "attack") and, given the
     baseline's adversaries, evaluate this model on them (rows family "attack_transfer").
-    Returns (tidy rows, adversarial records to write)."""
+    Returns (tidy rows, adversarial records to write). `memo(key, compute)` (jobs.ResultStore.memo) keeps
+    each language's results as it completes, so a stopped job resumes at the next language."""
+    if memo is None:
+        def memo(key, compute):
+            return compute()
     import time
     from pathlib import Path
     from . import records as R
@@ -233,23 +237,36 @@ def run_in_job(cfg: dict, model, tok, ttask: str, hp, data_dir, homoglyph_table,
     budget = Budget(a["max_queries"], a["max_words"])
     rows, adv_out = [], []
     for lang in langs:
-        recs, _ = R.load_split(data_dir, ttask, lang, "test")
-        if a["n_examples"]:
-            recs = recs[:a["n_examples"]]  # the first n: the same examples for every model
-        res = {}
-        for fam in a["families"]:
-            try:
-                res.update(family_resources(fam, lang, cfg["perturb"], data_dir, homoglyph_table, meta["languages"]))
-            except ValueError as e:
-                log(f"attack {ttask} {lang}: family {fam} left out ({e})")
-        adv = attack_records(model, tok, task, recs, labels, hp.max_length, a["families"], budget,
-                             cfg["perturb"]["seed"], lang, res, device)
-        rows += summary_rows(ttask, lang, "attack", adv)
-        adv_out += [{"ttask": ttask, "lang": lang, **r} for r in adv]
+        def one_language(lang=lang):
+            recs, _ = R.load_split(data_dir, ttask, lang, "test")
+            if a["n_examples"]:
+                recs = recs[:a["n_examples"]]  # the first n: the same examples for every model
+            res = {}
+            for fam in a["families"]:
+                try:
+                    res.update(family_resources(fam, lang, cfg["perturb"], data_dir, homoglyph_table,
+                                                meta["languages"]))
+                except ValueError as e:
+                    log(f"attack {ttask} {lang}: family {fam} left out ({e})")
+            adv = attack_records(model, tok, task, recs, labels, hp.max_length, a["families"], budget,
+                                 cfg["perturb"]["seed"], lang, res, device)
+            out_rows = summary_rows(ttask, lang, "attack", adv)
+            if adversarial_in is not None:
+                theirs = [r for r in adversarial_in if r["ttask"] == ttask and r["lang"] == lang]
+                clean = [{k: v for k, v in r.items() if k not in ("ttask", "lang")} for r in theirs]
+                out_rows += summary_rows(ttask, lang, "attack_transfer",
+                                         transfer(model, tok, task, clean, labels, hp.max_length, device))
+            return {"rows": out_rows, "adv": [{"ttask": ttask, "lang": lang, **r} for r in adv]}
+        theirs_digest = None
         if adversarial_in is not None:
-            theirs = [r for r in adversarial_in if r["ttask"] == ttask and r["lang"] == lang]
-            clean = [{k: v for k, v in r.items() if k not in ("ttask", "lang")} for r in theirs]
-            rows += summary_rows(ttask, lang, "attack_transfer",
-                                 transfer(model, tok, task, clean, labels, hp.max_length, device))
+            import hashlib
+            import json
+            theirs_digest = hashlib.sha256(json.dumps(
+                [r for r in adversarial_in if r["ttask"] == ttask and r["lang"] == lang],
+                sort_keys=True, default=str).encode()).hexdigest()[:16]
+        done = memo({"phase": "attack", "ttask": ttask, "lang": lang, "config": a, "transfer": theirs_digest},
+                    one_language)
+        rows += done["rows"]
+        adv_out += done["adv"]
     log(f"{ttask}: attack on {langs} ({a['n_examples'] or 'all'} examples each) in {time.time() - t0:.1f}s")
     return rows, adv_out

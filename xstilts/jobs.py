@@ -102,6 +102,17 @@ def _model_for(encoder, tok, tasks_labels: dict[str, list | None], lm_head=None)
 
 def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, seed: int, threads: int = 1,
                        log=print, ckpt_dir=None) -> dict:
+    """Phase 2 for one intermediate model. SIGTERM saves the training state and exits 143 (train.Preempted)."""
+    from .train import Preempted, preemptible
+    with preemptible():
+        try:
+            return _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads, log, ckpt_dir)
+        except Preempted as e:
+            log(f"{e}; exit 143, a rerun resumes")
+            raise
+
+
+def _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads, log, ckpt_dir) -> dict:
     from .modeling import load_encoder, save_encoder
     env.set_threads(threads)
     _setup_cuda()
@@ -168,9 +179,23 @@ def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, see
 
 def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, data_dir, perturbed_dir,
                       seed: int, threads: int = 1, log=print, ckpt_dir=None, adversarial_in=None) -> dict:
-    """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language."""
+    """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language.
+    SIGTERM saves the training state, or keeps the evaluation results done so far, and exits 143
+    (train.Preempted); a rerun resumes from there."""
+    from .train import Preempted, preemptible
+    with preemptible():
+        try:
+            return _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir, seed, threads, log,
+                                      ckpt_dir, adversarial_in)
+        except Preempted as e:
+            log(f"{e}; exit 143, a rerun resumes")
+            raise
+
+
+def _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir, seed, threads, log, ckpt_dir,
+                       adversarial_in) -> dict:
     from .modeling import load_encoder
-    from .train import train
+    from .train import ResultStore, train
     env.set_threads(threads)
     _setup_cuda()
     device = _device()
@@ -201,23 +226,42 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
             res = train(model, tok.pad_token_id, {ttask: train_enc}, {ttask: dev_enc}, hp, seed, log=log,
                         device=device, checkpoint=checkpointer(cfg, ckpt_dir and Path(ckpt_dir) / ttask, log))
             trained[key] = (model, res, ttask, tok)
+        # every evaluation set's results are kept as they complete (with the training state's fingerprint):
+        # a job stopped during evaluation (SIGTERM, SIGKILL) resumes at the first set not done
+        store = ResultStore(ckpt_dir and Path(ckpt_dir) / ttask, res.get("fingerprint"), log)
+
+        def evaluated(lang, split, family, severity, root=None):
+            src = (Path(root) / f"lang~{lang}" / f"{split}.jsonl" if root is not None
+                   else R.task_file(data_dir, ttask, lang, split))
+            st = Path(src).stat()
+            # the file's size and mtime: a set regenerated since the stopped run is evaluated again
+            key = {"phase": "eval", "ttask": ttask, "lang": lang, "split": split, "family": family,
+                   "severity": float(severity), "file": str(src), "stat": [st.st_size, st.st_mtime_ns]}
+            def run():
+                ex: list = []
+                r = _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, device,
+                               root=root, examples=ex, cache=cache)
+                return {"rows": r, "examples": ex}
+            out = store.memo(key, run)
+            examples.extend(out["examples"])
+            return out["rows"]
+
         meta = R.read_meta(Path(data_dir) / f"task~{ttask}")
         for lang in meta["languages"]:
             for split in meta["splits"].get(lang, []):
                 if split not in NON_TRAIN_SPLITS:
                     continue
-                rows += _eval_rows(model, tok, data_dir, ttask, lang, split, "clean", 0.0, hp, device,
-                                   examples=examples, cache=cache)
+                rows += evaluated(lang, split, "clean", 0.0)
         for pdir in _perturbed_sets(perturbed_dir, ttask, cfg):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             for lang in pm["languages"]:
-                rows += _eval_rows(model, tok, data_dir, ttask, lang, "test",
-                                   pm["family"], pm["severity"], hp, device, root=pdir, examples=examples,
-                                   cache=cache)
+                rows += evaluated(lang, "test", pm["family"], pm["severity"], root=pdir)
         # black-box attack (XNLI, PAWS-X) while the model exists: fine-tuned models are not saved
-        a_rows, a_recs = _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log)
+        a_rows, a_recs = _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log, store)
         rows += a_rows
         adversarial += a_recs
+        if store.reused:
+            log(f"{ttask}: {store.reused} evaluation results taken from {store.folder} (an earlier, stopped run)")
         runs[ttask] = {"train": res, "hparams": hp.__dict__, "seconds": time.time() - t0}
         log(f"{ttask}: trained {res['steps']} steps, best English dev {res['best_val']:.2f} "
             f"({time.time() - t0:.0f}s)")
@@ -233,11 +277,11 @@ def _read_adversarial(path):
     return read_adversarial(path)
 
 
-def _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log):
+def _attack(cfg, model, tok, ttask, hp, data_dir, perturbed_dir, device, adv_in, log, store=None):
     from .attack import run_in_job
     table = Path(perturbed_dir) / "homoglyphs.json" if perturbed_dir else None
     return run_in_job(cfg, model, tok, ttask, hp, data_dir, table if table and table.exists() else None,
-                      device, adv_in, log)
+                      device, adv_in, log, memo=store.memo if store is not None else None)
 
 
 def _perturbed_sets(perturbed_dir, ttask: str, cfg: dict | None = None) -> list[Path]:

@@ -71,6 +71,99 @@ class _Stream:
         return self.queue.pop()
 
 
+class Preempted(SystemExit):
+    """SIGTERM arrived (SLURM preemption or time limit, `scancel`, Snakemake stopping): the state is saved and
+    the job exits with 143 (128 + SIGTERM), so a rerun resumes instead of restarting."""
+
+    def __init__(self, where: str):
+        super().__init__(143)
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"preempted by SIGTERM {self.where}"
+
+
+class _Preemption:
+    """The SIGTERM handler of a job. Outside training it raises `Preempted` at once: evaluation results are
+    saved set by set (`ResultStore`), so only the set in progress is lost. Inside a training step it only takes
+    note; the training loop saves a checkpoint at the end of the step and then raises (a step is seconds, well
+    inside SLURM's 30 s KillWait before SIGKILL)."""
+
+    def __init__(self):
+        self.pending = False
+        self.deferring = False
+
+    def handler(self, signum, frame):
+        if self.deferring:
+            self.pending = True
+            return
+        raise Preempted("(outside training: completed results are saved)")
+
+
+PREEMPTION = _Preemption()
+
+
+class preemptible:
+    """Context manager: SIGTERM -> `Preempted` for the duration of a job (the previous handler is restored).
+    Signal handlers can only be set from the main thread; elsewhere this does nothing."""
+
+    def __enter__(self):
+        import signal
+        self._old = None
+        PREEMPTION.pending = PREEMPTION.deferring = False
+        try:
+            self._old = signal.signal(signal.SIGTERM, PREEMPTION.handler)
+        except ValueError:  # not the main thread
+            pass
+        return PREEMPTION
+
+    def __exit__(self, *exc):
+        import signal
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+        return False
+
+
+class ResultStore:
+    """Results of a job's phases after training (one evaluation set, one attacked language) kept in the job's
+    checkpoint folder as they complete, so a job stopped during evaluation resumes at the first missing set.
+    Each entry carries the fingerprint of the training state it was computed from: results of another model
+    are never reused. Files are written atomically; the folder goes when the job's checkpoints are cleared."""
+
+    def __init__(self, folder, fingerprint: str | None, log=print):
+        from pathlib import Path
+        self.folder = Path(folder) / "results" if folder and fingerprint else None
+        self.fp = fingerprint
+        self.log = log
+        self.reused = 0
+
+    def memo(self, key: dict, compute):
+        """compute() once per key (a JSON-able dict); its JSON-able value comes back from disk on a rerun."""
+        if self.folder is None:
+            return compute()
+        import hashlib
+        import json
+        import os
+        import tempfile
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24] + ".json"
+        path = self.folder / name
+        if path.exists():
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+                if saved.get("fingerprint") == self.fp and saved.get("key") == key:
+                    self.reused += 1
+                    return saved["value"]
+            except (OSError, ValueError):
+                pass  # a damaged entry is recomputed
+        value = compute()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".res.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"fingerprint": self.fp, "key": key, "value": value}, f)
+        os.replace(tmp, path)
+        return value
+
+
 class Checkpointer:
     """Resumable training state in a scratch folder that no rule declares (so Snakemake never deletes it as
     an incomplete output): model, optimizer, scheduler, every RNG, the batch streams' queues, the history and
@@ -262,7 +355,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
         if cuda and state.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(state["cuda_rng"])
         for n in names:
-            streams[n].queue = [list(b) for b in state["queues"][n]]
+            streams[n].queue = queue_from_tensors(state["queues"][n])
         history, best, best_state, bad = state["history"], state["best"], state["best_state"], state["bad"]
         tokens, done, elapsed, finished = state["tokens"], state["step"], state["elapsed"], state["finished"]
         log(f"resumed from {ckpt.folder / ckpt.FILE} at step {done}/{total}"
@@ -273,7 +366,8 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                    "py_rng": rng.getstate(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
                    "cuda_rng": torch.cuda.get_rng_state() if cuda else None,
-                   "queues": {n: streams[n].queue for n in names}, "history": history, "best": best,
+                   "queues": {n: queue_to_tensors(streams[n].queue) for n in names}, "history": history,
+                   "best": best,
                    "best_state": best_state, "bad": bad, "tokens": tokens,
                    "elapsed": elapsed + time.time() - t0})
 
@@ -281,60 +375,95 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
     step = done
     model.train()
     every_log = max(1, total // 10)
-    for step in range(done, total if not finished else done):
-        opt.zero_grad(set_to_none=True)
-        for _ in range(hp.grad_accum):
-            if mlm_tokens and rng.random() < hp.mlm_ratio:
-                task = "mlm"
-                rows = [mlm_tokens[rng.randrange(len(mlm_tokens))] for _ in range(hp.batch_size)]
-                batch = mlm_batch(rows, tokenizer, hp.mask_prob, gen)
-            else:
-                task = rng.choices(names, probs)[0] if len(names) > 1 else names[0]
-                batch = collate(train_sets[task], streams[task].next(), pad_id, pad_to=pad_to)
-            # pinned host memory lets the copy overlap with compute on a GPU
-            batch = {k: (v.pin_memory() if cuda else v).to(device, non_blocking=True) for k, v in batch.items()}
-            tokens += int(batch["attention_mask"].sum())
-            with autocast(hp.precision, device):
-                loss, _ = model(task, batch)
-            (loss / hp.grad_accum).backward()
-        if hp.clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), hp.clip)
-        opt.step()
-        sched.step()
-        n_done = step + 1
-        last = n_done == total
-        secs = max(1e-9, elapsed + time.time() - t0)
-        stop = False
-        if dev_sets and (n_done % hp.eval_every == 0 or last):
-            val = validate(model, pad_id, dev_sets, device, hp.precision)
-            model.train()
-            history.append({"step": n_done, "loss": loss.item(), "val": val, "tok_per_s": tokens / secs})
-            log(f"step {n_done}/{total} loss {loss.item():.4f} val {val:.2f} ({tokens / secs:.0f} tok/s, "
-                f"{n_done / secs:.2f} steps/s, ETA {(total - n_done) * (time.time() - t0) / (n_done - done):.0f}s)")
-            if val > best:
-                best, bad = val, 0
-                best_state = _cpu_state(model)
-            else:
-                bad += 1
-                if bad >= hp.patience:
-                    log(f"early stop at step {n_done}: {bad} validations without improvement")
-                    stop = True
-        elif n_done % every_log == 0:
-            log(f"step {n_done}/{total} loss {loss.item():.4f} ({tokens / secs:.0f} tok/s, "
-                f"{n_done / secs:.2f} steps/s)")
-        if ckpt and ckpt.every and n_done % ckpt.every == 0 and not (last or stop):
-            snapshot(n_done, False)
-        if stop:
-            break
+    PREEMPTION.deferring = True  # SIGTERM inside a step: finish the step, save, then stop (_Preemption)
+    try:
+        for step in range(done, total if not finished else done):
+            opt.zero_grad(set_to_none=True)
+            for _ in range(hp.grad_accum):
+                if mlm_tokens and rng.random() < hp.mlm_ratio:
+                    task = "mlm"
+                    rows = [mlm_tokens[rng.randrange(len(mlm_tokens))] for _ in range(hp.batch_size)]
+                    batch = mlm_batch(rows, tokenizer, hp.mask_prob, gen)
+                else:
+                    task = rng.choices(names, probs)[0] if len(names) > 1 else names[0]
+                    batch = collate(train_sets[task], streams[task].next(), pad_id, pad_to=pad_to)
+                # pinned host memory lets the copy overlap with compute on a GPU
+                batch = {k: (v.pin_memory() if cuda else v).to(device, non_blocking=True) for k, v in batch.items()}
+                tokens += int(batch["attention_mask"].sum())
+                with autocast(hp.precision, device):
+                    loss, _ = model(task, batch)
+                (loss / hp.grad_accum).backward()
+            if hp.clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), hp.clip)
+            opt.step()
+            sched.step()
+            n_done = step + 1
+            last = n_done == total
+            secs = max(1e-9, elapsed + time.time() - t0)
+            stop = False
+            if dev_sets and (n_done % hp.eval_every == 0 or last):
+                val = validate(model, pad_id, dev_sets, device, hp.precision)
+                model.train()
+                history.append({"step": n_done, "loss": loss.item(), "val": val, "tok_per_s": tokens / secs})
+                log(f"step {n_done}/{total} loss {loss.item():.4f} val {val:.2f} ({tokens / secs:.0f} tok/s, "
+                    f"{n_done / secs:.2f} steps/s, ETA {(total - n_done) * (time.time() - t0) / (n_done - done):.0f}s)")
+                if val > best:
+                    best, bad = val, 0
+                    best_state = _cpu_state(model)
+                else:
+                    bad += 1
+                    if bad >= hp.patience:
+                        log(f"early stop at step {n_done}: {bad} validations without improvement")
+                        stop = True
+            elif n_done % every_log == 0:
+                log(f"step {n_done}/{total} loss {loss.item():.4f} ({tokens / secs:.0f} tok/s, "
+                    f"{n_done / secs:.2f} steps/s)")
+            if ckpt and ckpt.every and n_done % ckpt.every == 0 and not (last or stop):
+                snapshot(n_done, False)
+            if stop:
+                break
+            if PREEMPTION.pending and not last:  # on the last step: the finished state is saved below
+                # SIGTERM during this step: save it (ckpt folder configured) and stop; a rerun resumes here
+                if ckpt:
+                    snapshot(n_done, False)
+                log(f"SIGTERM: stopping after step {n_done}/{total}"
+                    + (f", state saved to {ckpt.folder / ckpt.FILE}" if ckpt else " (no checkpoint folder configured)"))
+                raise Preempted(f"at step {n_done}/{total}")
+    finally:
+        PREEMPTION.deferring = False
     steps = step + 1 if not finished else done
     if best_state is not None:
         model.load_state_dict(best_state)
     if ckpt and not finished:
         # the finished state (best weights loaded): a job killed during evaluation skips training on rerun
         snapshot(steps, True)
+    if PREEMPTION.pending:  # SIGTERM during the last step (or the early-stopping one): finished state saved
+        log("SIGTERM: training finished and saved; stopping before evaluation")
+        raise Preempted("after training")
     return {"steps": steps, "total_steps": total, "best_val": best if dev_sets else None,
             "history": history, "seconds": elapsed + time.time() - t0, "train_tokens": tokens,
-            "resumed_from": done if state is not None else None}
+            "resumed_from": done if state is not None else None, "fingerprint": fp}
+
+
+def queue_to_tensors(queue: list[list[int]]) -> dict:
+    """A stream's remaining batches as two tensors (indices, batch sizes) for the checkpoint: as JSON in the
+    safetensors header they outgrow its 100 MB limit (the MT control's queues reach ~86 MB) and cost seconds
+    of parsing."""
+    return {"flat": torch.tensor([i for b in queue for i in b], dtype=torch.int64),
+            "sizes": torch.tensor([len(b) for b in queue], dtype=torch.int64)}
+
+
+def queue_from_tensors(saved) -> list[list[int]]:
+    if isinstance(saved, list):  # a checkpoint written before the queues were tensors
+        return [list(b) for b in saved]
+    flat, sizes = saved["flat"].tolist(), saved["sizes"].tolist()
+    if sum(sizes) != len(flat):
+        raise ValueError(f"checkpoint batch queue is inconsistent: sizes sum to {sum(sizes)}, {len(flat)} indices")
+    out, pos = [], 0
+    for n in sizes:
+        out.append(flat[pos:pos + n])
+        pos += n
+    return out
 
 
 def _tuples(x):
