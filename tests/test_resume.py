@@ -273,3 +273,36 @@ def test_checkpoint_holds_batch_queues_of_the_mt_control_size(tmp_path):
     assert back["step"] == 3
     assert queue_from_tensors(back["queues"]["mnli_mt"]) == queue
     assert queue_from_tensors([[3, 1], [2]]) == [[3, 1], [2]]  # checkpoints written before the change
+
+
+def test_mt_control_keeps_the_english_task_mixture(setup):
+    """The MT control adds translated copies to a task's training set; the task mixture must stay the English
+    multi-task model's (examples-proportional over the English sets), the translations only changing the
+    language of that task's batches. Measured on the sampled batches of a real training run."""
+    import copy
+
+    from xstilts import jobs
+    from xstilts.modeling import load_encoder
+    from xstilts.train import train
+    cfg = json.loads((setup / "cfg.json").read_text())
+    encoder, tok = load_encoder(cfg["_encoder"])
+    hp = jobs.hparams(cfg, "intermediate", "multitask")
+    hp.max_steps, hp.batch_size, hp.eval_every = 400, 2, 10_000
+    sets, labels = {}, {}
+    for name in ("mnli", "sst2"):
+        enc, lab = jobs._load_encoded(cfg["_data"], name, "en", "train", tok, hp, train=True)
+        sets[name], labels[name] = enc, lab
+    english = {n: len(e) for n, e in sets.items()}
+    mt = {n: copy.copy(e) for n, e in sets.items()}
+    mt["mnli"].features = list(sets["mnli"].features) * 5  # English + four "translations" of MNLI
+
+    def shares(train_sets, task_sizes):
+        model = jobs._model_for(encoder, tok, labels)
+        res = train(model, tok.pad_token_id, train_sets, {}, hp, 1, log=lambda m: None, task_sizes=task_sizes)
+        b = res["batches_per_task"]
+        return b["mnli"] / sum(b.values())
+
+    want = english["mnli"] / sum(english.values())
+    assert abs(shares(mt, english) - want) < 0.07  # 400 draws: sd ~0.025
+    # proportional to the sizes with translations, MNLI takes ~5/6 of the batches: what the fix prevents
+    assert shares(mt, None) > want + 0.2

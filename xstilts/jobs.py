@@ -166,8 +166,13 @@ def _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads
     from .train import train
     model = _maybe_compile(_model_for(encoder, tok, labels_of, lm_head).to(device), cfg, log)
     log(f"intermediate {itask}: tasks {task_names}, {sum(len(v) for v in train_sets.values())} features")
+    # the MT control samples tasks as the English multi-task model does (by English size) and, within a task,
+    # English and translated examples alike: it changes the language of the data, not the task mixture
+    # (proportional to the sizes with translations, MNLI would go from ~18% to ~62% of batches)
+    task_sizes = {n: len(train_sets[n]) - mt_added[n] for n in task_names} if mt_tasks else None
     res = train(model, tok.pad_token_id, train_sets, dev_sets, hp, seed, mlm_rows, tok, log, device,
-                checkpoint=checkpointer(cfg, ckpt_dir, log))
+                checkpoint=checkpointer(cfg, ckpt_dir, log), task_sizes=task_sizes)
+    log(f"intermediate {itask}: batches per task {res['batches_per_task']}")
     from .train import validate
     dev_scores = {n: validate(model, tok.pad_token_id, {n: dev_sets[n]}, device, hp.precision) for n in task_names}
     info = {"itask": itask, "tasks": task_names, "mt_tasks": mt_tasks, "hparams": hp.__dict__,

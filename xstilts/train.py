@@ -254,10 +254,10 @@ def _unpack(obj, tensors: dict):
     return obj
 
 
-def fingerprint(model, hp: HParams, seed: int, train_sets: dict, mlm_tokens) -> str:
+def fingerprint(model, hp: HParams, seed: int, train_sets: dict, mlm_tokens, mixture=None) -> str:
     import hashlib
     import json
-    desc = {"hp": {k: v for k, v in hp.__dict__.items() if k not in ("extra",)}, "seed": seed,
+    desc = {"hp": {k: v for k, v in hp.__dict__.items() if k not in ("extra",)}, "seed": seed, "mixture": mixture,
             "sets": {n: [len(e), sum(lengths(e))] for n, e in train_sets.items()},
             "mlm": [len(mlm_tokens), sum(map(len, mlm_tokens))] if mlm_tokens else None,
             "params": [[n, list(p.shape)] for n, p in model.named_parameters()]}
@@ -308,18 +308,27 @@ def _cpu_state(model) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
+def task_probabilities(sizes: list[int], cap: int = 0) -> list[float]:
+    """Examples-proportional task sampling (jiant's default), each size capped at `cap` when set."""
+    capped = [min(s, cap) if cap else s for s in sizes]
+    return [c / sum(capped) for c in capped]
+
+
 def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str, tuple[Encoded, list]],
           hp: HParams, seed: int, mlm_tokens: list[list[int]] | None = None, tokenizer=None,
-          log=print, device="cpu", checkpoint: Checkpointer | None = None) -> dict:
+          log=print, device="cpu", checkpoint: Checkpointer | None = None,
+          task_sizes: dict[str, int] | None = None) -> dict:
     """Train `model` in place; returns history and the best validation score. With dev sets, the model ends
     in its best validated state (the "best checkpoint kept" rule). With a `checkpoint`, the run resumes from
-    the last saved state and ends exactly where an uninterrupted run would (same seed, same device)."""
+    the last saved state and ends exactly where an uninterrupted run would (same seed, same device).
+    `task_sizes`: the sizes that set the task mixture (default: the training sets' sizes). The MT control
+    passes the English sizes, so translations change the language of a task's batches, not the task mix."""
     rng = random.Random(seed)
     gen = torch.Generator().manual_seed(seed)
     names = list(train_sets)
     sizes = [len(train_sets[n]) for n in names]
-    capped = [min(s, hp.sample_cap) if hp.sample_cap else s for s in sizes]
-    probs = [c / sum(capped) for c in capped]
+    probs = task_probabilities([task_sizes[n] if task_sizes else len(train_sets[n]) for n in names],
+                               hp.sample_cap)
     steps_per_epoch = max(1, math.ceil(sum(sizes) / (hp.batch_size * hp.grad_accum)))
     total = hp.max_steps or max(1, int(round(hp.epochs * steps_per_epoch)))
     streams = {n: _Stream(train_sets[n], hp.batch_size, rng, hp.group_by_length) for n in names}
@@ -341,9 +350,10 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
         opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
 
     history, best, best_state, bad, tokens, done, elapsed = [], -math.inf, None, 0, 0, 0, 0.0
+    batches = {n: 0 for n in names + (["mlm"] if mlm_tokens else [])}  # the mixture as sampled
     finished = False
     ckpt = checkpoint if checkpoint is not None and checkpoint.enabled else None
-    fp = fingerprint(model, hp, seed, train_sets, mlm_tokens) if ckpt else None
+    fp = fingerprint(model, hp, seed, train_sets, mlm_tokens, probs) if ckpt else None
     state = ckpt.load(fp) if ckpt else None
     if state is not None:
         model.load_state_dict(state["model"])
@@ -358,6 +368,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
             streams[n].queue = queue_from_tensors(state["queues"][n])
         history, best, best_state, bad = state["history"], state["best"], state["best_state"], state["bad"]
         tokens, done, elapsed, finished = state["tokens"], state["step"], state["elapsed"], state["finished"]
+        batches = state.get("batches", batches)
         log(f"resumed from {ckpt.folder / ckpt.FILE} at step {done}/{total}"
             + (" (training had finished)" if finished else ""))
 
@@ -368,7 +379,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
                    "cuda_rng": torch.cuda.get_rng_state() if cuda else None,
                    "queues": {n: queue_to_tensors(streams[n].queue) for n in names}, "history": history,
                    "best": best,
-                   "best_state": best_state, "bad": bad, "tokens": tokens,
+                   "best_state": best_state, "bad": bad, "tokens": tokens, "batches": batches,
                    "elapsed": elapsed + time.time() - t0})
 
     t0 = time.time()
@@ -387,6 +398,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
                 else:
                     task = rng.choices(names, probs)[0] if len(names) > 1 else names[0]
                     batch = collate(train_sets[task], streams[task].next(), pad_id, pad_to=pad_to)
+                batches[task] += 1
                 # pinned host memory lets the copy overlap with compute on a GPU
                 batch = {k: (v.pin_memory() if cuda else v).to(device, non_blocking=True) for k, v in batch.items()}
                 tokens += int(batch["attention_mask"].sum())
@@ -442,7 +454,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
         raise Preempted("after training")
     return {"steps": steps, "total_steps": total, "best_val": best if dev_sets else None,
             "history": history, "seconds": elapsed + time.time() - t0, "train_tokens": tokens,
-            "resumed_from": done if state is not None else None, "fingerprint": fp}
+            "resumed_from": done if state is not None else None, "fingerprint": fp, "batches_per_task": batches}
 
 
 def queue_to_tensors(queue: list[list[int]]) -> dict:
