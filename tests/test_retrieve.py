@@ -471,3 +471,21 @@ def test_embed_errors(tiny_model_and_tokenizer):
         R.embed(model, tok, [], layer=1)
     with pytest.raises(ValueError, match="not one string"):
         R.embed(model, tok, "abc", layer=1)
+
+
+def test_embed_never_autocasts(tiny_model_and_tokenizer, monkeypatch):
+    """Retrieval vectors are float32 on every device (issue 18 item 9): no autocast context is entered, so on
+    a GPU nothing runs in bf16 either (this machine has none; the spy sees every call)."""
+    import torch
+
+    model, tok = tiny_model_and_tokenizer
+    calls = []
+    real = torch.autocast
+
+    def spy(*a, **k):
+        calls.append((a, k))
+        return real(*a, **k)
+
+    monkeypatch.setattr(torch, "autocast", spy)
+    out = R.embed(model, tok, ["hallo welt.", "a"], layer=1)
+    assert out.dtype == np.float32 and calls == []

@@ -123,9 +123,12 @@ def embed_many(cfg: dict, pairs, data_dir, perturbed_dir, threads: int = 1, log=
     env.set_threads(threads)
     import torch
 
+    # float32 throughout (no bf16 autocast, no TF32 matmuls): retrieval compares cosine similarities whose
+    # margins are small, and the XTREME reference computes them in float32
     if torch.cuda.is_available():
-        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = False
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    device_info = env.device_info("fp32")
     rc = cfg["retrieval"]
     layer = rc["layer"]
     sets = sentence_sets(cfg, data_dir, perturbed_dir)
@@ -136,11 +139,7 @@ def embed_many(cfg: dict, pairs, data_dir, perturbed_dir, threads: int = 1, log=
         n_layers = model.config.num_hidden_layers
         if not 0 <= layer <= n_layers:
             raise ValueError(f"config retrieval.layer={layer} but {encoder_dir} has {n_layers} layers")
-        stack = getattr(getattr(model, "encoder", None), "layer", None)
-        if stack is not None and len(stack) == n_layers:
-            # hidden_states[layer] depends on the first `layer` blocks only: the others would be computed and
-            # thrown away (half the forward pass at embedded scale, 10 of 24 blocks for XLM-R Large)
-            model.encoder.layer = stack[:layer]
+        # (retrieve.embed runs only the blocks below `layer`: hidden_states[layer] depends on nothing above)
 
         def fn(texts, model=model, tok=tok):
             return RT.embed(model, tok, texts, layer=layer, batch_size=rc["batch_size"],
@@ -149,7 +148,8 @@ def embed_many(cfg: dict, pairs, data_dir, perturbed_dir, threads: int = 1, log=
         if len(pairs) > 1:
             log(f"encoder {encoder_dir} -> {out_path}")
         out.append(write_embeddings(out_path, sets, fn, {"layer": layer, "encoder": str(encoder_dir),
-                                                          "prefix": rc.get("prefix", "")}, log))
+                                                          "prefix": rc.get("prefix", ""), "device": device_info},
+                                    log))
     return out
 
 

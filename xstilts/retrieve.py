@@ -74,8 +74,8 @@ def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 
     `prefix` is prepended to every text before tokenisation (e5 models expect "query: "; XLM-R none).
 
     The mean runs over every non-padding token, special tokens included. Texts are batched by length
-    (longest first) and returned in input order as a float32 array [len(texts), hidden]. On CUDA the
-    forward pass runs under bf16 autocast; pooling is always done in float32. `device=None` uses the
+    (longest first) and returned in input order as a float32 array [len(texts), hidden]. The forward pass
+    and the pooling run in float32 on every device (issue 18: bf16 moved retrieval scores). `device=None` uses the
     device the model is on; otherwise the model is moved there.
     """
     import torch
@@ -125,14 +125,14 @@ def embed(model, tokenizer, texts: Sequence[str], layer: int, batch_size: int = 
                 batch = tokenizer.pad({k: [enc[k][i] for i in rows] for k in feature_keys},
                                       padding=True, return_attention_mask=True, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
-                with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                    if truncated:  # the last of the blocks kept is hidden_states[layer]
-                        states = model(**batch).last_hidden_state.float()
-                    else:
-                        hidden = model(**batch, output_hidden_states=True).hidden_states
-                        if layer >= len(hidden):
-                            raise ValueError(f"embed: layer {layer} out of range 0..{len(hidden) - 1}")
-                        states = hidden[layer].float()
+                # float32 on every device, no autocast (retrieval_job.embed_many says why)
+                if truncated:  # the last of the blocks kept is hidden_states[layer]
+                    states = model(**batch).last_hidden_state.float()
+                else:
+                    hidden = model(**batch, output_hidden_states=True).hidden_states
+                    if layer >= len(hidden):
+                        raise ValueError(f"embed: layer {layer} out of range 0..{len(hidden) - 1}")
+                    states = hidden[layer].float()
                 mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
                 pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
                 if out is None:
