@@ -209,10 +209,12 @@ def test_tydiqa_english_only_training(real, tmp_path):
     _check_written(tmp_path, "tydiqa", meta)
     train, _ = R.load_split(tmp_path, "tydiqa", "en", "train")
     assert [r["id"] for r in train] == [en[0]["id"], en[1]["id"]]  # Arabic rows filtered out of English train
-    assert meta["splits"] == {"en": ["train", "dev", "test"], "ar": ["test"]}
+    # dev in every language (TyDiQA has no dev set: the validation rows serve as dev and as test, as in jiant)
+    assert meta["splits"] == {"en": ["train", "dev", "test"], "ar": ["dev", "test"]}
     ar_test, _ = R.load_split(tmp_path, "tydiqa", "ar", "test")
     assert ar_test[0]["id"] == "arabic-2387335860751143628-1" and ar_test[0]["answers"]["text"] == ["بطولتين"]
-    assert R.load_split(tmp_path, "tydiqa", "en", "dev")[0] == R.load_split(tmp_path, "tydiqa", "en", "test")[0]
+    for lang in ("en", "ar"):
+        assert R.load_split(tmp_path, "tydiqa", lang, "dev")[0] == R.load_split(tmp_path, "tydiqa", lang, "test")[0]
     # the guards behind the filter
     with pytest.raises(RecordError, match="non-English TyDiQA id 'arabic-"):
         L.check_english_only(ar_test, "train")
@@ -220,7 +222,7 @@ def test_tydiqa_english_only_training(real, tmp_path):
     with pytest.raises(ValueError, match="English only"):
         H.CONVERTERS["tydiqa_en"](tables[(t, "secondary_task", "train")], "ar", "x", part, "tydiqa")
     # a configured TyDiQA language without rows is an error, not a silently missing language
-    with pytest.raises(RecordError, match="no records for tydiqa/sw/test"):
+    with pytest.raises(RecordError, match="no records for tydiqa/sw/(dev|test)"):
         H.download_task("tydiqa", tmp_path / "sw", ["en", "sw"], load=FakeHub(tables), fetch=_no_fetch,
                        log=lambda m: None)
 
@@ -449,3 +451,22 @@ def test_mlm_corpus_raw_xz_fallback(tmp_path):
     de, _ = R.load_split(tmp_path, "mlm_corpus", "de", "train")
     assert [(r["id"], r["text"]) for r in de] == [("cc100-de-0", "Ein Satz."), ("cc100-de-2", "Noch einer.")]
     assert meta["provenance"]["sources"][0]["url"] == "https://data.statmt.org/cc-100/de.txt.xz"
+
+
+def test_every_target_with_a_dev_split_has_it_in_every_language():
+    """Selection averages dev over targets and languages (the paper's dev tables): an English-only dev part
+    would distort it (issue 18 item 1: TyDiQA's dev was English only). UD-POS languages whose treebanks have
+    no dev set are the one documented exception."""
+    from xstilts import tasks as T
+    for task in T.TARGET_TASKS:
+        src = H.SOURCES.get(task)
+        if src is None:
+            continue
+        for part in (p for p in src.parts if p.split == "dev"):
+            if part.langs is None:
+                continue
+            missing = set(src.languages) - set(part.langs)
+            if task == "udpos":
+                assert missing == set(H.UDPOS_NO_DEV), missing
+            elif task != "bucc":
+                raise AssertionError(f"{task}: dev part limited to {part.langs}; missing {sorted(missing)}")

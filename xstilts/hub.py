@@ -166,8 +166,9 @@ SOURCES: dict[str, Source] = {
         Part("test", _XT, "MLQA.{lang}.{lang}", "test", "qa"))),
     "tydiqa": Source(TYDIQA_LANGS, tuple(replace(p, alternatives=(replace(p, repo=_XT, config="tydiqa"),)) for p in (
         Part("train", _TYDI, "secondary_task", "train", "tydiqa_en", EN),
-        Part("dev", _TYDI, "secondary_task", "validation", "tydiqa", EN,
-             note="no public dev set: English dev = the English validation rows (also en test), as jiant did"),
+        Part("dev", _TYDI, "secondary_task", "validation", "tydiqa",
+             note="no public dev set: dev = the validation rows of every language, which are also its test "
+                  "rows (jiant scores them in every language; the paper's dev averages include them)"),
         Part("test", _TYDI, "secondary_task", "validation", "tydiqa"))),
         note="GoldP; English-only training (3,696); official test hidden, validation used as test"),
     "bucc": Source(BUCC_LANGS, (
