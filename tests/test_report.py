@@ -512,3 +512,31 @@ def test_inventory_schema(tidy):
         C.evaluate_claims(tidy, bad)
     with pytest.raises(ValueError, match="scale"):
         C.evaluate_claims(tidy, make_inventory("paper"))  # embedded results, paper inventory
+
+
+def test_best_model_is_chosen_on_dev_never_on_test(tidy):
+    """C12 / the XTREME table choose each target's model on dev only (issue 18 item 2): a target without dev
+    uses the dev set of the target sharing its model (Tatoeba: BUCC), and with neither it is left out."""
+    ts = tb.task_scores(tidy)
+    assert tb.model_selection(ts)["tatoeba"] == ("bucc", "dev")
+    xt = tb.xtreme_test(tidy).set_index("ttask")
+    assert xt.loc["tatoeba", "selected_on"] == "bucc dev" and xt.loc["xnli", "selected_on"] == "dev"
+    # multitask leads BUCC dev (+8); on Tatoeba test mt_control would look best, but controls are no candidates,
+    # and hellaswag made better than everyone on Tatoeba *test* only must not be chosen
+    lucky = tidy.copy()
+    m = (lucky.itask == "hellaswag") & (lucky.ttask == "tatoeba") & (lucky.split == "test")
+    lucky.loc[m, "value"] += 50
+    assert tb.xtreme_test(lucky).set_index("ttask").loc["tatoeba", "best_itask"] == "multitask"
+    # without BUCC, Tatoeba has nothing to choose on: not selected, not averaged
+    no_bucc = tidy[tidy.ttask != "bucc"]
+    xt = tb.xtreme_test(no_bucc).set_index("ttask")
+    assert xt.loc["tatoeba", "selected_on"] == "no dev" and xt.loc["tatoeba", "best_itask"] == ""
+    assert xt.loc["xtreme", "n_targets"] == 3  # xnli, xquad, tydiqa
+    c12 = _claims(no_bucc, make_inventory())["C12"]
+    assert "left out: tatoeba" in c12.basis and "not comparable (3 of 9 tasks)" in c12.value
+
+
+def test_c12_reports_the_published_xlmr_comparison_with_all_nine_targets(tidy):
+    c12 = _claims(_all_nine(tidy), make_inventory())["C12"]
+    assert "vs this run's baseline" in c12.value and "vs published XLM-R Large 68.1: " in c12.value
+    assert "not comparable" not in c12.value
