@@ -68,6 +68,35 @@ def test_tagging_labels_first_subtoken_on_real_chinese_and_arabic(real, tok_dir)
             assert [T.UPOS[y] for y in labelled] == r["tags"]
 
 
+def test_tagging_truncated_words_leave_prediction_and_gold(real, tok_dir):
+    """XTREME's run_tag cuts a sentence's labels with its tokens: a word past max_length is neither predicted
+    nor scored (issue 18 item 8; it used to be predicted as tag 0 and scored against its gold)."""
+    from xstilts import evaluate as E
+    from xstilts.modeling import load_tokenizer
+    tok = load_tokenizer(tok_dir)
+    rec = L.udpos_from_conllu(next((real / "udpos").glob("en_ewt*.conllu")))[0]
+    long = dict(rec, tokens=rec["tokens"] * 6, tags=rec["tags"] * 6)
+    task, labels = T.get("udpos"), list(T.UPOS)
+    enc = F.encode([long], task, tok, 32, labels)
+    kept = len(enc.features[0]["first"])
+    assert 0 < kept < len(long["tokens"])
+
+    class Oracle(torch.nn.Module):  # predicts the gold tag of every word it sees
+        def forward(self, name, batch):
+            L_ = batch["input_ids"].shape[1]
+            logits = torch.zeros(1, L_, len(labels))
+            for w, p in enumerate(enc.features[0]["first"]):
+                logits[0, p, labels.index(long["tags"][w])] = 1.0
+            return None, logits
+
+    preds = E.predict(Oracle(), enc, tok.pad_token_id)
+    assert len(preds[0]) == kept  # nothing invented for the cut words
+    res = E.score(task, [long], preds, labels)
+    assert res["f1"] == 100.0 and res["words_truncated"] == len(long["tokens"]) - kept
+    stats = E.example_stats(task, [long], preds, labels)[0]
+    assert stats["tp"] == stats["n_gold"] == stats["n_pred"] == kept
+
+
 def test_qa_answer_spans_roundtrip_on_real_xquad(real, tok_dir):
     from xstilts.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)

@@ -33,9 +33,9 @@ def predict(model, enc: Encoded, pad_id: int, batch_size: int = 64, max_answer_l
     if fmt == T.TAGGING:
         preds = []
         for i, f in enumerate(enc.features):
-            tags = [int(np.argmax(outs[i][p])) for p in f["first"]]
-            # words cut off by truncation get the most frequent tag (index 0, "O"/"ADJ") rather than vanish
-            preds.append(tags + [0] * (f["n_words"] - len(tags)))
+            # one tag per word whose first piece is inside max_length; words cut off by truncation get no
+            # prediction and are dropped from the gold too (score, example_stats), as XTREME's run_tag does
+            preds.append([int(np.argmax(outs[i][p])) for p in f["first"]])
         return preds
     if fmt == T.SPAN_QA:
         return _qa_postprocess(enc, outs, max_answer_length, allow_null)
@@ -79,7 +79,8 @@ def score(task: T.Task, records: list[dict], preds: list, labels=None, lang: str
         per = [float(p == g) for p, g in zip(preds, gold)]
         return {"accuracy": M.accuracy(preds, gold), "n": len(gold), "per_example": per}
     if fmt == T.TAGGING:
-        y_true = [r["tags"] for r in records]
+        # gold cut to the words that were predicted (truncation drops the rest from both sides, as XTREME)
+        y_true = [list(r["tags"][:len(p)]) for r, p in zip(records, preds)]
         y_pred = [[labels[t] for t in p] for p in preds]
         if task.metric == "accuracy":  # CCG supertagging is scored per token
             flat = [(a == b) for t, p in zip(y_true, y_pred) for a, b in zip(t, p)]
@@ -88,7 +89,7 @@ def score(task: T.Task, records: list[dict], preds: list, labels=None, lang: str
         r = M.seqeval_f1(y_true, y_pred)
         per = [float(t == p) for t, p in zip(y_true, y_pred)]
         return {"f1": r["f1"], "precision": r["precision"], "recall": r["recall"], "n": len(records),
-                "per_example": per}
+                "per_example": per, "words_truncated": sum(len(r["tags"]) - len(p) for r, p in zip(records, preds))}
     if fmt == T.SPAN_QA:
         norm = task.qa_normalisation
         p = {r["id"]: a for r, a in zip(records, preds)}
@@ -129,7 +130,8 @@ def example_stats(task: T.Task, records: list[dict], preds: list, labels=None, l
             if task.metric == "accuracy":
                 row.update(correct=sum(a == b for a, b in zip(r["tags"], tags)), n_units=len(tags))
             else:
-                gold, pred = set(M.seqeval_entities([r["tags"]])), set(M.seqeval_entities([tags]))
+                gold = set(M.seqeval_entities([list(r["tags"][:len(tags)])]))
+                pred = set(M.seqeval_entities([tags]))
                 row.update(tp=len(gold & pred), n_pred=len(pred), n_gold=len(gold))
             out.append(row)
         return out
