@@ -97,6 +97,51 @@ def test_tagging_truncated_words_leave_prediction_and_gold(real, tok_dir):
     assert stats["tp"] == stats["n_gold"] == stats["n_pred"] == kept
 
 
+def test_qa_windows_follow_xtreme_stride_and_question_cap(real, tok_dir):
+    """XTREME's QA features at max length 384: question capped at 64 tokens, consecutive windows of a long
+    context sharing 128 tokens (issue 18 item 7; the overlap was 96). An answer inside the overlap is found in
+    both windows and mapped back to the exact original text."""
+    import numpy as np
+
+    from xstilts import evaluate as E
+    from xstilts.modeling import load_tokenizer
+    assert F.qa_limits(384) == (64, 128)
+    tok = load_tokenizer(tok_dir)
+    rec = next(r for r in L.squad_from_json(next((real / "xquad").glob("*.json"))) if r["answers"]["text"])
+    filler = " ".join(L.squad_from_json(next((real / "xquad").glob("*.json")))[0]["context"].split()[:60])
+    ctx_tokens = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    pre = filler
+    while ctx_tokens(pre) < 290:  # the answer lands past the first window's start of overlap
+        pre += " " + filler
+    answer = rec["answers"]["text"][0]
+    context = pre + " " + answer + " " + filler + " " + filler
+    start = len(pre) + 1
+    long_q = " ".join([rec["question"]] * 12)
+    r = {"id": "q1", "question": long_q, "context": context,
+         "answers": {"text": [answer], "answer_start": [start]}}
+    enc = F.encode([r], T.get("xquad"), tok, 384, train=True)
+    feats = enc.features
+    assert len(feats) >= 2
+    q_len = [f["offsets"].index(next(o for o in f["offsets"] if o is not None)) for f in feats]
+    assert all(q == 64 + 3 for q in q_len)  # <s> + 64 question tokens + </s></s>
+    ctx_spans = [[o for o in f["offsets"] if o is not None] for f in feats]
+    shared = [o for o in ctx_spans[0] if o in ctx_spans[1]]
+    assert len(shared) == 128
+    hits = [k for k, f in enumerate(feats) if f["start"] > 0]
+    assert len(hits) >= 2  # the answer lies in the overlap: both windows can learn it
+    for k in hits:  # the gold positions map back to the exact original characters
+        f = feats[k]
+        assert context[f["offsets"][f["start"]][0]:f["offsets"][f["end"]][1]] == answer
+    # post-processing over all windows: logits that point at the answer in the second window
+    outs = {}
+    for k, f in enumerate(feats):
+        lo = np.full((len(f["input_ids"]), 2), -10.0)
+        if k == hits[-1]:
+            lo[f["start"], 0] = lo[f["end"], 1] = 10.0
+        outs[k] = lo
+    assert E._qa_postprocess(enc, outs, 30, False) == [answer]
+
+
 def test_qa_answer_spans_roundtrip_on_real_xquad(real, tok_dir):
     from xstilts.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)

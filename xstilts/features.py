@@ -20,8 +20,31 @@ class Encoded:
         return len(self.features)
 
 
+def qa_limits(max_length: int, doc_stride: int = 128, max_query_length: int = 64) -> tuple[int, int]:
+    """(question token cap, window overlap) for extractive QA features. XTREME: 64 and 128 at max length 384.
+    Short max lengths (the micro scale's 128, tests) keep at least half of a window for the context: the
+    question cap is cut to that, and the overlap to half the context room (a stride as large as the room makes
+    the tokenizer refuse)."""
+    specials = 4  # <s> question </s></s> context </s>
+    if max_length < specials + 4:
+        raise ValueError(f"max_length {max_length} is too short for question-answering features")
+    q_cap = max(1, min(max_query_length, (max_length - specials) // 2))
+    room = max_length - q_cap - specials
+    return q_cap, max(1, min(doc_stride, room // 2))
+
+
+def cap_questions(questions: list[str], tokenizer, max_query_length: int) -> list[str]:
+    """Questions cut to their first `max_query_length` tokens (XTREME's max_query_length), at a character
+    offset so that the text stays an exact prefix of the original."""
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    out = []
+    for q, offs in zip(questions, enc["offset_mapping"]):
+        out.append(q[:offs[max_query_length - 1][1]] if len(offs) > max_query_length else q)
+    return out
+
+
 def encode(records: list[dict], task: T.Task, tokenizer, max_length: int, labels=None, train: bool = False,
-           doc_stride: int | None = None) -> Encoded:
+           doc_stride: int = 128, max_query_length: int = 64) -> Encoded:
     fmt = task.format
     feats: list[dict] = []
     if fmt == T.CLASSIFICATION:
@@ -54,9 +77,10 @@ def encode(records: list[dict], task: T.Task, tokenizer, max_length: int, labels
             feats.append({"input_ids": enc["input_ids"][i], "labels": y, "first": first,
                           "n_words": len(r["tokens"]), "ex": i})
     elif fmt == T.SPAN_QA:
-        # windows overlap by a quarter of the length (run_qa's 128 of 384), always below the tokenizer's limit
-        stride = doc_stride if doc_stride is not None else max_length // 4
-        enc = tokenizer([r["question"] for r in records], [r["context"] for r in records],
+        # XTREME: questions capped at 64 tokens, windows over a long context overlapping by 128 (qa_limits)
+        q_cap, stride = qa_limits(max_length, doc_stride, max_query_length)
+        questions = cap_questions([r["question"] for r in records], tokenizer, q_cap)
+        enc = tokenizer(questions, [r["context"] for r in records],
                         truncation="only_second", max_length=max_length, stride=stride,
                         return_overflowing_tokens=True, return_offsets_mapping=True)
         for j in range(len(enc["input_ids"])):
@@ -73,7 +97,7 @@ def encode(records: list[dict], task: T.Task, tokenizer, max_length: int, labels
     return Encoded(task.name, fmt, feats, records)
 
 
-FEATURES_VERSION = 1  # bump when encode() changes what it produces: old cache entries are then never read
+FEATURES_VERSION = 2  # bump when encode() changes what it produces: old cache entries are then never read
 
 
 def _file_digest(path) -> str:
@@ -118,7 +142,8 @@ def _tokenizer_digest(tokenizer) -> str:
 
 
 def encode_cached(records: list[dict], task: T.Task, tokenizer, max_length: int, labels=None, train: bool = False,
-                  cache_dir=None, source=None, limit: int = 0, log=None) -> Encoded:
+                  cache_dir=None, source=None, limit: int = 0, log=None, doc_stride: int = 128,
+                  max_query_length: int = 64) -> Encoded:
     """`encode`, with the features stored once per (source file bytes, task, tokenizer, max length, labels,
     train, limit) under `cache_dir` and reused by every later job: tokenising MNLI or SQuAD for XLM-R Large
     takes minutes, and nine intermediate runs plus the controls read the same files. Entries are written
@@ -127,11 +152,13 @@ def encode_cached(records: list[dict], task: T.Task, tokenizer, max_length: int,
     import hashlib
     import json
     from pathlib import Path
+    qa = {"doc_stride": doc_stride, "max_query_length": max_query_length}
     if not cache_dir or source is None:
-        return encode(records, task, tokenizer, max_length, labels, train=train)
+        return encode(records, task, tokenizer, max_length, labels, train=train, **qa)
     key = json.dumps({"v": FEATURES_VERSION, "src": _file_digest(source), "task": task.name, "fmt": task.format,
                       "tok": tokenizer_digest(tokenizer), "max_length": max_length, "labels": labels,
-                      "train": train, "limit": limit, "n": len(records)}, sort_keys=True)
+                      "train": train, "limit": limit, "n": len(records),
+                      **(qa if task.format == T.SPAN_QA else {})}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"{task.name}-{digest}.json.gz"
     if path.exists():
@@ -144,7 +171,7 @@ def encode_cached(records: list[dict], task: T.Task, tokenizer, max_length: int,
                 return Encoded(task.name, task.format, feats, records)
         except (OSError, EOFError, ValueError, KeyError, IndexError):
             pass  # a damaged entry is recomputed and replaced, never trusted
-    enc = encode(records, task, tokenizer, max_length, labels, train=train)
+    enc = encode(records, task, tokenizer, max_length, labels, train=train, **qa)
     from .records import atomic_write_bytes
     atomic_write_bytes(path, gzip.compress(json.dumps(enc.features, separators=(",", ":")).encode("utf-8"),
                                            compresslevel=1, mtime=0))

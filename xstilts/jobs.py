@@ -62,7 +62,8 @@ def _load_encoded(data_dir, task: str, lang: str, split: str, tok, hp, train: bo
         recs = recs[:limit]  # a fixed-size dev subset: the first `limit` records, the same for every run
     labels = meta.get("labels") or None
     return encode_cached(recs, T.get(as_task or task), tok, hp.max_length, labels, train=train, cache_dir=cache,
-                         source=R.task_file(data_dir, task, lang, split), limit=limit, log=log), labels
+                         source=R.task_file(data_dir, task, lang, split), limit=limit, log=log,
+                         doc_stride=hp.doc_stride, max_query_length=hp.max_query_length), labels
 
 
 def checkpointer(cfg: dict, ckpt_dir, log=print):
@@ -329,7 +330,8 @@ def _eval_rows(model, tok, data_dir, ttask, lang, split, family, severity, hp, d
     labels = meta.get("labels") or None
     # every fine-tuning job evaluates the same clean and perturbed test sets with the same tokenizer:
     # tokenised once (first job), read back by the others
-    enc = encode_cached(recs, task, tok, hp.max_length, labels, cache_dir=cache, source=path)
+    enc = encode_cached(recs, task, tok, hp.max_length, labels, cache_dir=cache, source=path,
+                        doc_stride=hp.doc_stride, max_query_length=hp.max_query_length)
     preds = E.predict(model, enc, tok.pad_token_id, batch_size=hp.extra.get("eval_batch_size", 64), device=device,
                       precision=hp.precision)
     res = E.score(task, recs, preds, labels, lang)

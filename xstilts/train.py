@@ -30,6 +30,10 @@ class HParams:
     eval_examples: int = 500
     patience: int = 30
     max_length: int = 256
+    # extractive QA (features.encode): overlap of consecutive windows over a long context and the question's
+    # token cap, XTREME's doc_stride 128 and max_query_length 64
+    doc_stride: int = 128
+    max_query_length: int = 64
     sample_cap: int = 0  # examples-proportional sampling cap (0 = none)
     mlm_ratio: float = 0.0  # MLM control: share of steps that are MLM batches
     mask_prob: float = 0.15
