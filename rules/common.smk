@@ -116,7 +116,16 @@ ITASKS = _C.itasks(config)
 TTASKS_TRAINED = [t for t in config["targets"] if t in _T.TRAINABLE_TARGETS]
 RETRIEVAL = [t for t in config["targets"] if t in _T.RETRIEVAL_TARGETS]
 PERTURB_TASKS = [t for t in config["perturb"]["tasks"] if t in config["targets"]]
-FT_UNITS = ["all"] if config["bundle_targets"] else TTASKS_TRAINED
+# Fine-tuning units (wildcard ttask): "all" (bundle_targets), else one per target, except that XQuAD and MLQA,
+# which both fine-tune on SQuAD v1.1 with the same hyperparameters, share one job ("squad"): the model is
+# trained once and evaluated on both, as XTREME does (jobs.finetune_evaluate reuses it).
+SQUAD_UNIT = ("xquad", "mlqa")
+if config["bundle_targets"]:
+    FT_UNITS = ["all"]
+elif all(t in TTASKS_TRAINED for t in SQUAD_UNIT):
+    FT_UNITS = [t for t in TTASKS_TRAINED if t not in SQUAD_UNIT] + ["squad"]
+else:
+    FT_UNITS = TTASKS_TRAINED
 ISEED = config["intermediate_seed"]
 # One pinned environment per scale for every rule (--sdm conda); the cluster one has CUDA torch + faiss-gpu.
 ENV = "../envs/cluster.yaml" if config["scale"] == "paper" else "../envs/xstilts.yaml"
@@ -153,7 +162,7 @@ wildcard_constraints:
     encoder="|".join(["pretrained", "random"]),
     shard=r"\d+-of-\d+",
     itask="|".join(_T.INTERMEDIATE_TASKS + _T.SPECIAL_ITASKS),
-    ttask="|".join(_T.TARGET_TASKS + ["all"]),
+    ttask="|".join(_T.TARGET_TASKS + ["all", "squad"]),
     seed=r"\d+",
 
 
@@ -187,7 +196,11 @@ def embeddings_path(encoder, itask, seed):
 
 
 def ft_targets(wildcards):
-    return TTASKS_TRAINED if wildcards.ttask == "all" else [wildcards.ttask]
+    if wildcards.ttask == "all":
+        return TTASKS_TRAINED
+    if wildcards.ttask == "squad":
+        return [t for t in TTASKS_TRAINED if t in SQUAD_UNIT]
+    return [wildcards.ttask]
 
 
 def finetune_outputs():

@@ -56,8 +56,9 @@ def test_paper_config_plans_full_grid(tmp_path):
               and l.split()[1].isdigit()}
     # 8 available intermediate tasks (CCG needs CCGbank) + multitask + 2 controls
     assert counts["train_intermediate"] == 11
-    # (baseline + 11) encoders x 7 targets x 3 seeds
-    assert counts["finetune_target"] == 12 * 7 * 3
+    # (baseline + 11) encoders x 6 fine-tuning units x 3 seeds: XQuAD and MLQA share one SQuAD-trained job
+    assert counts["finetune_target"] == 12 * 6 * 3
+    assert "ttask~squad" in r.stdout and "ttask~xquad" not in r.stdout and "ttask~mlqa" not in r.stdout
     assert counts["retrieve_sentences"] == 12
     assert counts["embed_sentences"] == 12  # each encoder embeds once; scoring reads the stored vectors
     # per-rule resources at paper scale come from the rules themselves (rules/common.smk RULE_RESOURCES),
