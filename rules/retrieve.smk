@@ -62,6 +62,8 @@ rule retrieve_sentences:
         perturbed=lambda w: perturbed_manifests(["tatoeba"]),
     output:
         metrics="results/retrieve/encoder~{encoder}/itask~{itask}/seed~{seed}/metrics.json",
+        # per query (Tatoeba) and per source sentence (BUCC) statistics for the paired bootstrap
+        examples="results/retrieve/encoder~{encoder}/itask~{itask}/seed~{seed}/examples.jsonl.gz",
     log:
         "logs/retrieve_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
     benchmark:

@@ -17,7 +17,8 @@ rule robustness_analysis:
         tidy="results/tidy.tsv",
         inventory="results/inventory.json",
         examples=[
-            p.replace("metrics.json", "examples.jsonl.gz") for p in finetune_outputs()
+            p.replace("metrics.json", "examples.jsonl.gz")
+            for p in finetune_outputs() + retrieve_outputs()
         ],
     output:
         ROBUSTNESS_OUTPUTS,

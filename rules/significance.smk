@@ -1,11 +1,12 @@
 # Paired bootstrap over examples: every intermediate model vs the baseline, per target, seed and language and
-# pooled over languages; read from the fine-tuning jobs' per-example files. Cheap (seconds on the embedded run).
+# pooled over languages; read from the per-example files of the fine-tuning and retrieval jobs. Cheap (seconds on the embedded run).
 
 
 rule significance:
     input:
         examples=[
-            p.replace("metrics.json", "examples.jsonl.gz") for p in finetune_outputs()
+            p.replace("metrics.json", "examples.jsonl.gz")
+            for p in finetune_outputs() + retrieve_outputs()
         ],
     output:
         "results/significance.tsv",

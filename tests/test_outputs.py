@@ -126,6 +126,24 @@ def test_compare_all_adds_the_controls_against_the_multitask_model(tmp_path):
         pooled[(pooled["reference"] == "baseline") & (pooled["itask"] == "mlm_control")]["significant"].iloc[0])
 
 
+def test_bucc_is_paired_on_the_union_of_its_sparse_units(tmp_path):
+    """BUCC's per-example files list only sources with a gold or an extracted pair; two models are paired on
+    the union, a source one model lacks counting zero there, and the pooled delta is the F1 difference."""
+    from xstilts import metrics as M
+
+    def row(i, tp, n_pred, n_gold):
+        return dict(ttask="bucc", lang="de", split="test", family="clean", severity=0.0, id=f"de-{i}", pred="",
+                    tp=tp, n_pred=n_pred, n_gold=n_gold)
+    base = [row(i, int(i % 3 == 0), 1, 1) for i in range(60)] + [row(100 + i, 0, 1, 0) for i in range(20)]
+    other = [row(i, int(i % 3 != 2), 1, 1) for i in range(60)] + [row(200 + i, 0, 1, 0) for i in range(5)]
+    paths = [_write_run(tmp_path, "baseline", base), _write_run(tmp_path, "mnli", other)]
+    df = S.compare_runs(paths, n=300)
+    pooled = df[df["lang"] == "all"].iloc[0]
+    f1 = lambda rows: M.metric_from_stats("f1", {k: sum(r[k] for r in rows) for k in ("tp", "n_pred", "n_gold")})  # noqa: E731
+    assert pooled["delta"] == pytest.approx(f1(other) - f1(base))
+    assert pooled["n_examples"] == 60 + 20 + 5 and pooled["significant"]
+
+
 def test_compare_runs_refuses_unpaired_examples(tmp_path):
     b = [_ex("xnli", "en", "dev", i, 1) for i in range(5)]
     o = [_ex("xnli", "en", "dev", i + 1, 1) for i in range(5)]

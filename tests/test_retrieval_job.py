@@ -83,6 +83,14 @@ def test_embed_once_then_score_equals_direct_computation(data, tmp_path):
     assert rows["bucc", "dev", "clean", "threshold"] == rows["bucc", "test", "clean", "threshold"]
     assert rows["bucc", "test", "clean", "recall"] == 100.0
     assert res["layer"] == 2
+    # per-example statistics for the paired bootstrap: one Tatoeba row per query, BUCC rows per source
+    ex = res["examples"]
+    tat = [e for e in ex if e["ttask"] == "tatoeba" and e["family"] == "clean"]
+    assert len(tat) == len(recs) and 100.0 * sum(e["correct"] for e in tat) / len(tat) == direct
+    bucc_test = [e for e in ex if e["ttask"] == "bucc" and e["split"] == "test"]
+    from xstilts import metrics as M
+    sums = {k: sum(e[k] for e in bucc_test) for k in ("tp", "n_pred", "n_gold")}
+    assert M.metric_from_stats("recall", sums) == rows["bucc", "test", "clean", "recall"]
 
 
 def test_stale_or_missing_embeddings_are_refused(data, tmp_path):

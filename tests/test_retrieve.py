@@ -489,3 +489,17 @@ def test_embed_never_autocasts(tiny_model_and_tokenizer, monkeypatch):
     monkeypatch.setattr(torch, "autocast", spy)
     out = R.embed(model, tok, ["hallo welt.", "a"], layer=1)
     assert out.dtype == np.float32 and calls == []
+
+
+def test_bucc_example_stats_sum_to_bucc_score():
+    """Per-source statistics (the paired bootstrap's units) give back bucc_score's P/R/F1 when summed."""
+    from xstilts import metrics as M
+    cands = [("s1", "t1", 0.9), ("s2", "t9", 0.8), ("s3", "t3", 0.7), ("s4", "t4", 0.2), ("s5", "t5", 0.95)]
+    gold = [("s1", "t1"), ("s3", "t3"), ("s4", "t4"), ("s6", "t6")]
+    for thr in (0.0, 0.5, 0.85):
+        stats = R.bucc_example_stats(cands, gold, thr)
+        sums = {k: sum(r[k] for r in stats) for k in ("tp", "n_pred", "n_gold")}
+        want = R.bucc_score(cands, gold, thr)
+        for m in ("precision", "recall", "f1"):
+            assert M.metric_from_stats(m, sums) == pytest.approx(want[m])
+        assert {r["id"] for r in stats} >= {"s1", "s3", "s4", "s6"}  # every gold source is a unit

@@ -200,13 +200,16 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
     env.set_threads(threads)
     emb = Embeddings(emb_path)
     sets, sides = _sentence_sets(cfg, data_dir, perturbed_dir)
-    rows = []
+    rows, examples = [], []
     for side in sides:  # Tatoeba: each other-language side, clean and perturbed, against its English side
         key, english = side["key"], side["english"]
         pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]))
-        rows.append({"ttask": "tatoeba", "lang": side["lang"], "split": "test", "family": side["family"],
-                     "severity": side["severity"], "metric": "accuracy",
-                     "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
+        where = {"ttask": "tatoeba", "lang": side["lang"], "split": "test", "family": side["family"],
+                 "severity": side["severity"]}
+        rows.append({**where, "metric": "accuracy", "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
+        # per English query (line i of both sides): the paired bootstrap's units (docs/records.md)
+        examples += [{**where, "id": f"{side['lang']}-{i:06d}", "pred": str(int(p)), "correct": int(p == i),
+                      "n_units": 1} for i, p in enumerate(pred)]
     if "bucc" in cfg["targets"]:
         meta = R.read_meta(Path(data_dir) / "task~bucc")
         for lang in meta["languages"]:
@@ -222,8 +225,10 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
             thr, _ = RT.bucc_optimal_threshold(*mined["dev"])
             for split, (cands, gold) in mined.items():
                 sc = RT.bucc_score(cands, gold, thr)
+                examples += [{"ttask": "bucc", "lang": lang, "split": split, "family": "clean", "severity": 0.0,
+                              "pred": "", **st} for st in RT.bucc_example_stats(cands, gold, thr)]
                 log(f"bucc {lang} {split}: F1 {sc['f1']:.2f} at threshold {thr:.4f} ({len(cands)} candidates)")
                 for m in ("f1", "precision", "recall", "threshold"):
                     rows.append({"ttask": "bucc", "lang": lang, "split": split, "family": "clean",
                                  "severity": 0.0, "metric": m, "value": float(sc[m]), "n": len(gold)})
-    return {"rows": rows, "layer": emb.manifest["layer"]}
+    return {"rows": rows, "examples": examples, "layer": emb.manifest["layer"]}

@@ -535,6 +535,24 @@ def bucc_score(candidates, gold_pairs, threshold: float) -> dict:
             "threshold": float(threshold)}
 
 
+def bucc_example_stats(candidates, gold_pairs, threshold: float) -> list[dict]:
+    """Per source sentence with a gold or an extracted pair: tp (its extracted pairs that are gold), n_pred
+    (pairs extracted for it), n_gold (its gold pairs). Summed over sources they give bucc_score's
+    precision/recall/F1 (metrics.metric_from_stats): the units of a paired bootstrap. Sources with neither
+    contribute nothing to any sum and are left out."""
+    c2s = _cand2score(candidates)
+    gold = _gold_set(gold_pairs)
+    per: dict = {}
+    for (src, tgt), score in c2s.items():
+        if score >= threshold:
+            row = per.setdefault(src, {"tp": 0, "n_pred": 0, "n_gold": 0})
+            row["n_pred"] += 1
+            row["tp"] += (src, tgt) in gold
+    for src, _ in gold:
+        per.setdefault(src, {"tp": 0, "n_pred": 0, "n_gold": 0})["n_gold"] += 1
+    return [{"id": str(src), **v} for src, v in sorted(per.items(), key=lambda kv: str(kv[0]))]
+
+
 def bucc_optimal_threshold(candidates, gold_pairs) -> tuple[float, dict]:
     """The score threshold maximising F1 on (dev) gold pairs, as XTREME/jiant `bucc_optimize`.
 

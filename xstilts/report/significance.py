@@ -167,8 +167,28 @@ def load_examples(path) -> dict[tuple, dict[str, list[dict]]]:
     return {k: {lang: [rows[i] for i in sorted(rows)] for lang, rows in v.items()} for k, v in out.items()}
 
 
+# Targets whose per-example files list only the units with a non-zero statistic (BUCC: source sentences with
+# a gold or an extracted pair); two runs are aligned on the union of their ids, a unit one run lacks counting
+# zero there. Leaving out units that are zero in both changes no resampled sum.
+SPARSE_TARGETS = ("bucc",)
+
+
+def _zero_filled(ttask, base: dict, other: dict) -> tuple[dict, dict]:
+    out_b, out_o = {}, {}
+    for lang in sorted(set(base) & set(other)):
+        b = {r["id"]: r for r in base[lang]}
+        o = {r["id"]: r for r in other[lang]}
+        ids = sorted(set(b) | set(o))
+        zero = {k: 0 for k in STAT_KEYS}
+        out_b[lang] = [b.get(i) or {**zero, "id": i} for i in ids]
+        out_o[lang] = [o.get(i) or {**zero, "id": i} for i in ids]
+    return out_b, out_o
+
+
 def _aligned(path_b, path_o, ttask, split, base: dict, other: dict) -> tuple[dict, dict]:
     """Languages both runs have, with the examples checked to be the same ids in the same order."""
+    if ttask in SPARSE_TARGETS:
+        return _zero_filled(ttask, base, other)
     langs = sorted(set(base) & set(other))
     for lang in langs:
         ib, io_ = [r["id"] for r in base[lang]], [r["id"] for r in other[lang]]
