@@ -109,3 +109,20 @@ def test_paper_config_dry_run_lists_every_variant_target_and_seed(tmp_path):
     targets = {"xnli", "pawsx", "udpos", "panx", "squad", "tydiqa"}  # squad: XQuAD and MLQA in one job
     want = {("finetune_target", i, t, s) for i in variants | {"baseline"} for t in targets for s in ("1", "2", "3")}
     assert {j for j in jobs if j[0] == "finetune_target"} == want
+
+
+def test_schema_task_and_family_enums_match_the_registries():
+    """The config schema's enums are hand-written YAML; they must list exactly the registry's names
+    (xstilts/tasks.py, xstilts/perturb.py), or a new task is refused or a removed one accepted."""
+    from xstilts import perturb as P
+    from xstilts import tasks as T
+    schema = yaml.safe_load((REPO / "rules/schemas/config.schema.yaml").read_text())
+    d = schema["definitions"]
+    assert d["itask_name"]["enum"] == T.INTERMEDIATE_TASKS
+    assert d["target_name"]["enum"] == T.TARGET_TASKS
+    assert d["phase_name"]["enum"] == ["baseline"] + T.INTERMEDIATE_TASKS + [
+        t for t in T.SPECIAL_ITASKS if t != "baseline"]
+    trainable = [t for t in T.TARGET_TASKS if t in T.TRAINABLE_TARGETS]
+    assert d["hparams_by_task"]["propertyNames"]["enum"] == ["_all", "multitask"] + T.INTERMEDIATE_TASKS + trainable
+    fam = schema["properties"]["perturb"]["properties"]["families"]["items"]["enum"]
+    assert sorted(fam) == sorted(P.FAMILIES)
