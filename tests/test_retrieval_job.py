@@ -114,3 +114,20 @@ def test_perturbed_copy_must_keep_the_english_side(data):
     f.write_text(f.read_text(encoding="utf-8").replace("the cat", "one cat"), encoding="utf-8")
     with pytest.raises(ValueError, match="English .* side differs"):
         J.sentence_sets(CFG, d, pert)
+
+
+def test_retrieval_device_gpu_refuses_to_run_without_faiss_gpu(data, tmp_path):
+    """Paper scale sets retrieval.device: gpu; without faiss GPU support (this machine) retrieval stops at
+    once with the key and the fix, instead of mining BUCC on the CPU for days. auto says what it used."""
+    d, pert = data
+    sets = J.sentence_sets(CFG, d, pert)
+    out = tmp_path / "sentences.npz"
+    J.write_embeddings(out, sets, _vec, {"layer": 2}, log=lambda *_: None)
+    gpu_cfg = {**CFG, "retrieval": {**CFG["retrieval"], "device": "gpu"}}
+    with pytest.raises(ValueError, match=r"retrieval\.device: gpu.*faiss-gpu"):
+        J.score(gpu_cfg, out, d, pert, log=lambda *_: None)
+    logs = []
+    res = J.score({**CFG, "retrieval": {**CFG["retrieval"], "device": "auto"}}, out, d, pert, log=logs.append)
+    assert res["search_backend"] in ("faiss CPU", "numpy") and any("nearest-neighbour search" in m for m in logs)
+    with pytest.raises(ValueError, match="retrieval.device"):
+        RT.search_backend("tpu")

@@ -198,12 +198,15 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
     from . import retrieve as RT
 
     env.set_threads(threads)
+    # config retrieval.device: checked before any work, so a GPU run without faiss-gpu stops at once
+    use_gpu, backend = RT.search_backend(cfg["retrieval"].get("device", "auto"))
+    log(f"nearest-neighbour search: {backend} (retrieval.device: {cfg['retrieval'].get('device', 'auto')})")
     emb = Embeddings(emb_path)
     sets, sides = _sentence_sets(cfg, data_dir, perturbed_dir)
     rows, examples = [], []
     for side in sides:  # Tatoeba: each other-language side, clean and perturbed, against its English side
         key, english = side["key"], side["english"]
-        pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]))
+        pred = RT.tatoeba_predict(emb.get(key, sets[key]), emb.get(english, sets[english]), use_gpu=use_gpu)
         where = {"ttask": "tatoeba", "lang": side["lang"], "split": "test", "family": side["family"],
                  "severity": side["severity"]}
         rows.append({**where, "metric": "accuracy", "value": float(RT.tatoeba_accuracy(pred)), "n": len(sets[key])})
@@ -219,7 +222,7 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
                 s_texts, t_texts = [s["text"] for s in src], [s["text"] for s in tgt]
                 cands = RT.mine_bucc(emb.get(f"bucc/{lang}/{split}/source", s_texts), [s["id"] for s in src],
                                      s_texts, emb.get(f"bucc/{lang}/{split}/target", t_texts),
-                                     [s["id"] for s in tgt], t_texts, k=cfg["retrieval"]["k"])
+                                     [s["id"] for s in tgt], t_texts, k=cfg["retrieval"]["k"], use_gpu=use_gpu)
                 mined[split] = (cands, gold)
             # threshold tuned on the dev gold, reused unchanged on test (reported beside the scores)
             thr, _ = RT.bucc_optimal_threshold(*mined["dev"])
@@ -231,4 +234,4 @@ def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=pr
                 for m in ("f1", "precision", "recall", "threshold"):
                     rows.append({"ttask": "bucc", "lang": lang, "split": split, "family": "clean",
                                  "severity": 0.0, "metric": m, "value": float(sc[m]), "n": len(gold)})
-    return {"rows": rows, "examples": examples, "layer": emb.manifest["layer"]}
+    return {"rows": rows, "examples": examples, "layer": emb.manifest["layer"], "search_backend": backend}

@@ -289,6 +289,26 @@ def _check_k(k, ny: int) -> int:
     return int(k)
 
 
+def search_backend(device: str = "auto") -> tuple[bool, str]:
+    """(use_gpu, description) for config `retrieval.device`: "gpu" requires faiss with GPU support and a visible
+    device (else a ValueError naming the key and the fix), "cpu" never uses one, "auto" uses one when there."""
+    if device not in ("auto", "cpu", "gpu"):
+        raise ValueError(f"config retrieval.device: {device!r} is not one of auto, cpu, gpu")
+    try:
+        import faiss
+    except ImportError:
+        faiss = None
+    gpu = faiss is not None and _faiss_gpu_available(faiss)
+    if device == "gpu" and not gpu:
+        why = "faiss is not installed" if faiss is None else "this faiss has no GPU support or sees no device"
+        raise ValueError(f"config retrieval.device: gpu, but {why}. Install faiss-gpu (the cluster install: "
+                         "requirements-cluster.txt or envs/) on a GPU node, or set retrieval.device: auto to "
+                         "search on the CPU")
+    use_gpu = gpu and device != "cpu"
+    name = "faiss GPU" if use_gpu else ("faiss CPU" if faiss is not None else "numpy")
+    return use_gpu, name
+
+
 def _faiss_gpu_available(faiss) -> bool:
     # Without a GPU, index_cpu_to_all_gpus returns an empty index and only search fails (bare assertion).
     return hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0
@@ -366,7 +386,8 @@ def l2_normalize(a) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 # Tatoeba
 # --------------------------------------------------------------------------------------------------
-def tatoeba_predict(src, tgt, use_faiss: bool = True, query_side: str = "tgt") -> np.ndarray:
+def tatoeba_predict(src, tgt, use_faiss: bool = True, query_side: str = "tgt",
+                    use_gpu: bool | None = None) -> np.ndarray:
     """Nearest neighbour by cosine for Tatoeba.
 
     `src` is the non-English side and `tgt` English (XTREME's file naming). With the default
@@ -377,7 +398,7 @@ def tatoeba_predict(src, tgt, use_faiss: bool = True, query_side: str = "tgt") -
     if query_side not in ("tgt", "src"):
         raise ValueError(f"query_side must be 'tgt' or 'src', got {query_side!r}")
     queries, database = (tgt, src) if query_side == "tgt" else (src, tgt)
-    _, idx = _knn(l2_normalize(queries), l2_normalize(database), 1, use_faiss)
+    _, idx = _knn(l2_normalize(queries), l2_normalize(database), 1, use_faiss, use_gpu)
     return idx[:, 0]
 
 
@@ -469,7 +490,7 @@ def _unify(emb, ids, texts, side: str):
 
 
 def mine_bucc(src_emb, src_ids, src_texts, tgt_emb, tgt_ids, tgt_texts, k: int = 4, use_faiss: bool = True,
-              duplicates: str = "expand", min_score: float = 0.0) -> list[tuple]:
+              duplicates: str = "expand", min_score: float = 0.0, use_gpu: bool | None = None) -> list[tuple]:
     """Mine BUCC bitext candidates: de-duplicate, L2-normalise, ratio-margin "max" mining.
 
     `src` is the non-English side, `tgt` English; ids are the BUCC sentence ids. Returns
@@ -485,7 +506,7 @@ def mine_bucc(src_emb, src_ids, src_texts, tgt_emb, tgt_ids, tgt_texts, k: int =
         raise ValueError(f"dimension mismatch: src embeddings have dim {x.shape[1]}, "
                          f"tgt embeddings have dim {y.shape[1]}")
     s_idx, t_idx, scores = mine_margin(l2_normalize(x), l2_normalize(y), k=k, use_faiss=use_faiss,
-                                       min_score=min_score)
+                                       min_score=min_score, use_gpu=use_gpu)
     out = []
     for s, t, score in zip(s_idx, t_idx, scores):
         sg, tg = src_groups[s], tgt_groups[t]
