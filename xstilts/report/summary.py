@@ -80,13 +80,24 @@ def per_language(tidy: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    df = pd.read_csv(sys.argv[1] if len(sys.argv) > 1 else "results/tidy.tsv", sep="\t")
-    if "--per-language" in sys.argv:
+def main(argv=None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m xstilts.report.summary", description=__doc__.split("\n\n")[0])
+    ap.add_argument("tidy", nargs="?", default="results/tidy.tsv", help="a run's tidy results (results/tidy.tsv)")
+    ap.add_argument("--per-language", action="store_true",
+                    help="the per-target, per-language table of the small profile's README section")
+    args = ap.parse_args(argv)
+    df = pd.read_csv(args.tidy, sep="\t")
+    if args.per_language:
         print(per_language(df))
-        sys.exit(0)
+        return 0
     print(summary(df))
     print()
     print("Mean test score over the (target, language) pairs that have perturbed copies, clean vs perturbed:")
     print()
     print(robustness(df))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
