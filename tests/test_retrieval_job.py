@@ -131,3 +131,29 @@ def test_retrieval_device_gpu_refuses_to_run_without_faiss_gpu(data, tmp_path):
     assert res["search_backend"] in ("faiss CPU", "numpy") and any("nearest-neighbour search" in m for m in logs)
     with pytest.raises(ValueError, match="retrieval.device"):
         RT.search_backend("tpu")
+
+
+def test_float16_storage_halves_the_file_and_keeps_the_results(data, tmp_path):
+    """retrieval.store_dtype float16 (paper config): half the bytes on disk, vectors read back as float32 within
+    float16 rounding, and the same Tatoeba and BUCC results as float32 storage on this data."""
+    d, pert = data
+    sets = J.sentence_sets(CFG, d, pert)
+    outs = {}
+    for dt in ("float32", "float16"):
+        outs[dt] = tmp_path / dt / "sentences.npz"
+        man = J.write_embeddings(outs[dt], sets, _vec, {"layer": 2}, log=lambda *_: None, store_dtype=dt)
+        assert man["store_dtype"] == dt
+    a, b = J.Embeddings(outs["float32"]), J.Embeddings(outs["float16"])
+    key = next(iter(sets))
+    va, vb = a.get(key, sets[key]), b.get(key, sets[key])
+    assert vb.dtype == np.float32 and np.allclose(va, vb, rtol=1e-3, atol=1e-3)
+    sizes = {dt: sum(np.load(p)[k].nbytes for k in np.load(p).files if k.startswith("a")) for dt, p in outs.items()}
+    assert sizes["float16"] * 2 == sizes["float32"]
+    ra = J.score(CFG, outs["float32"], d, pert, log=lambda *_: None)["rows"]
+    rb = J.score(CFG, outs["float16"], d, pert, log=lambda *_: None)["rows"]
+    # every score equal; the BUCC threshold (a margin score between two candidates) moves in the 4th digit
+    assert [r for r in ra if r["metric"] != "threshold"] == [r for r in rb if r["metric"] != "threshold"]
+    for x, y in zip(ra, rb):
+        assert x["value"] == pytest.approx(y["value"], rel=1e-3)
+    with pytest.raises(ValueError, match="store_dtype"):
+        J.write_embeddings(tmp_path / "x.npz", sets, _vec, {}, store_dtype="int8")

@@ -149,20 +149,29 @@ def embed_many(cfg: dict, pairs, data_dir, perturbed_dir, threads: int = 1, log=
             log(f"encoder {encoder_dir} -> {out_path}")
         out.append(write_embeddings(out_path, sets, fn, {"layer": layer, "encoder": str(encoder_dir),
                                                           "prefix": rc.get("prefix", ""), "device": device_info},
-                                    log))
+                                    log, store_dtype=rc.get("store_dtype", "float32")))
     return out
 
 
-def write_embeddings(out_path, sets: dict[str, list[str]], embed_fn, info: dict, log=print) -> dict:
-    """`embed_fn(texts) -> float32 [n, dim]` for every set, all into one .npz with a manifest."""
-    arrays, manifest = {}, {**info, "sets": {}}
+STORE_DTYPES = ("float32", "float16")
+
+
+def write_embeddings(out_path, sets: dict[str, list[str]], embed_fn, info: dict, log=print,
+                     store_dtype: str = "float32") -> dict:
+    """`embed_fn(texts) -> float32 [n, dim]` for every set, all into one .npz with a manifest. `store_dtype`
+    float16 halves the file (config retrieval.store_dtype; paper scale: BUCC's pools make a float32 file of
+    several GB per encoder); the vectors are computed in float32 and read back as float32, and the manifest
+    records the stored dtype."""
+    if store_dtype not in STORE_DTYPES:
+        raise ValueError(f"config retrieval.store_dtype: {store_dtype!r} is not one of {list(STORE_DTYPES)}")
+    arrays, manifest = {}, {**info, "store_dtype": store_dtype, "sets": {}}
     for i, (key, texts) in enumerate(sets.items()):
         if not texts:
             raise ValueError(f"{key}: no sentences to embed (empty side in the data)")
         vecs = np.asarray(embed_fn(texts), dtype=np.float32)
         if vecs.ndim != 2 or vecs.shape[0] != len(texts):
             raise ValueError(f"{key}: expected {len(texts)} vectors, got an array of shape {vecs.shape}")
-        arrays[f"a{i}"] = vecs
+        arrays[f"a{i}"] = vecs.astype(store_dtype)
         manifest["sets"][key] = {"array": f"a{i}", "n": len(texts), "texts_sha1": _texts_sha1(texts)}
         log(f"embedded {key}: {len(texts)} sentences")
     arrays[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
@@ -189,7 +198,7 @@ class Embeddings:
         if entry["n"] != len(texts) or entry["texts_sha1"] != _texts_sha1(texts):
             raise ValueError(f"{self.path}: embeddings of {key} were computed from other texts "
                              f"({entry['n']} sentences) than the data now hold ({len(texts)}); rerun embed_sentences")
-        return self._npz[entry["array"]]
+        return np.asarray(self._npz[entry["array"]], dtype=np.float32)
 
 
 def score(cfg: dict, emb_path, data_dir, perturbed_dir, threads: int = 1, log=print) -> dict:
