@@ -38,8 +38,15 @@ def test_tables_parse_and_claims_have_20_rows(run_dir):
         assert "\\toprule" in tex and "\\bottomrule" in tex
     claims = list(csv.DictReader((run_dir / "paper/claims.csv").open()))
     assert [c["id"] for c in claims] == [f"C{i}" for i in range(1, 21)]
-    assert all(c["verdict"] in {"supported", "not supported", "not testable at this scale",
-                                "needs data the user must supply"} for c in claims)
+    from xstilts.report import claims as C
+    described = {c["id"] for c in claims if c["kind"] == "descriptive"}
+    assert described == {"C1", "C9", "C15", "C18", "C19", "C20"}
+    assert all((c["verdict"] == C.DESCRIPTIVE) == (c["id"] in described) for c in claims)
+    assert all(c["verdict"] in C.VERDICTS for c in claims)
+    # every judged comparison carries its paired-bootstrap interval in the table
+    judged = [c for c in claims if c["id"] in ("C4", "C5", "C6", "C7", "C12", "C13", "C14")
+              and c["verdict"] in (C.SUPPORTED, C.NOT_SUPPORTED, C.INCONCLUSIVE)]
+    assert judged and all("95% interval" in c["basis"] for c in judged), [(c["id"], c["basis"]) for c in judged]
     assert (run_dir / "paper/claims.tex").stat().st_size > 500
     assert (run_dir / "paper/figures/dev_deltas.png").stat().st_size > 1000
 
@@ -56,6 +63,8 @@ def test_significance_and_paper(run_dir):
     sig = list(csv.DictReader((run_dir / "results/significance.tsv").open(), delimiter="\t"))
     pooled = [r for r in sig if r["lang"] == "all" and r["encoder"] == "pretrained"]
     assert {r["itask"] for r in pooled} >= {"mnli", "squad_v2", "hellaswag", "multitask"}
+    # retrieval is bootstrapped too (per-query Tatoeba, per-source BUCC statistics)
+    assert {"tatoeba", "bucc"} <= {r["ttask"] for r in pooled}
     assert all(float(r["low"]) <= float(r["delta"]) <= float(r["high"]) for r in sig)
     assert "source: results" in (run_dir / "logs/make_tables.log").read_text()
     if shutil.which("latexmk"):
