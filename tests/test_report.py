@@ -435,8 +435,9 @@ def test_paper_scale_rules():
     assert v["C4"].verdict == C.NOT_TESTABLE and v["C12"].verdict == C.NOT_TESTABLE
     inv = make_inventory("paper")
     inv["intermediate"]["mnli"]["train_examples"] = 392_700
+    inv["intermediate"]["anli_plus"]["train_examples"] = 1_104_933  # one SNLI row too few, say
     v = _claims(tidy, inv)
-    assert v["C17"].verdict == C.NOT_SUPPORTED
+    assert v["C17"].verdict == C.NOT_SUPPORTED and v["C16"].verdict == C.NOT_SUPPORTED
 
 
 def test_paper_scale_magnitude():
