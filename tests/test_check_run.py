@@ -21,9 +21,9 @@ def _tree(tmp_path):
     (d / "paper/figures").mkdir(parents=True)
     with (d / "paper/claims.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "claim", "paper", "value", "verdict", "scale", "basis"])
+        w.writerow(["id", "claim", "kind", "paper", "value", "verdict", "scale", "basis"])
         for i in range(1, 21):
-            w.writerow([f"C{i}", "c", "-", "v", "supported", "embedded", "b"])
+            w.writerow([f"C{i}", "c", "tested", "-", "v", "supported", "embedded", "b"])
     for name in ("claims.tex", "claims.md", "numbers.tex"):
         (d / "paper" / name).write_text("x\n")
     for stem in ("dev_deltas", "xtreme_test", "controls", "robustness_bootstrap", "robustness_flips",
@@ -45,6 +45,8 @@ def test_a_complete_tree_has_only_the_dry_run_problem(tmp_path):
 def test_missing_rows_bad_figures_and_empty_tables_are_named(tmp_path):
     d = _tree(tmp_path)
     rows = (d / "paper/claims.csv").read_text().splitlines()
+    rows[1] = rows[1].replace("supported", "proven")  # C1: a verdict outside the rule set
+    rows[2] = rows[2].replace("tested", "descriptive")  # C2: descriptive yet judged
     (d / "paper/claims.csv").write_text("\n".join(rows[:-1]) + "\n")  # C20 lost
     (d / "paper/figures/robustness_severity.png").write_bytes(b"not an image")
     (d / "paper/tables/robustness_examples.csv").write_text("a,b\n")
@@ -52,6 +54,7 @@ def test_missing_rows_bad_figures_and_empty_tables_are_named(tmp_path):
     (d / "paper/numbers.tex").unlink()
     text = "\n".join(check_run.check(d, []))
     assert "paper/claims.csv: claim ids" in text and "expected C1..C20" in text
+    assert "claim C1 has verdict 'proven'" in text and "claim C2 is descriptive with verdict 'supported'" in text
     assert "robustness_severity.png: not a PNG image" in text
     assert "robustness_examples.csv: header only" in text
     assert "controls.tex: no tabular" in text

@@ -62,9 +62,15 @@ def check(root: Path, configfiles: list[str]) -> list[str]:
         ids = [r.get("id") for r in rows]
         if ids != [f"C{i}" for i in range(1, N_CLAIMS + 1)]:
             problems.append(f"{CLAIMS[0]}: claim ids {ids}, expected C1..C{N_CLAIMS}")
+        from xstilts.report.claims import DESCRIBED, DESCRIPTIVE, KINDS, VERDICTS
         for r in rows:
             if not (r.get("verdict") or "").strip() or not (r.get("basis") or "").strip():
                 problems.append(f"{CLAIMS[0]}: claim {r.get('id')} has no verdict or no basis")
+            elif r["verdict"] not in VERDICTS or r.get("kind") not in KINDS:
+                problems.append(f"{CLAIMS[0]}: claim {r.get('id')} has verdict {r['verdict']!r} / kind "
+                                f"{r.get('kind')!r}, not one of the rule set's")
+            elif (r["kind"] == DESCRIBED) != (r["verdict"] == DESCRIPTIVE):
+                problems.append(f"{CLAIMS[0]}: claim {r.get('id')} is {r['kind']} with verdict {r['verdict']!r}")
     need(NUMBERS)
     # 3. tables and figures: LaTeX tables hold a tabular, CSVs a header and rows, figures are images
     tables = sorted((root / "paper/tables").glob("*.tex"))
