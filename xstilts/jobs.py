@@ -104,13 +104,9 @@ def _model_for(encoder, tok, tasks_labels: dict[str, list | None], lm_head=None)
 def train_intermediate(cfg: dict, itask: str, encoder_dir, data_dir, outdir, seed: int, threads: int = 1,
                        log=print, ckpt_dir=None) -> dict:
     """Phase 2 for one intermediate model. SIGTERM saves the training state and exits 143 (train.Preempted)."""
-    from .train import Preempted, preemptible
-    with preemptible():
-        try:
-            return _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads, log, ckpt_dir)
-        except Preempted as e:
-            log(f"{e}; exit 143, a rerun resumes")
-            raise
+    from .train import preemptible
+    with preemptible(log):
+        return _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads, log, ckpt_dir)
 
 
 def _train_intermediate(cfg, itask, encoder_dir, data_dir, outdir, seed, threads, log, ckpt_dir) -> dict:
@@ -188,14 +184,10 @@ def finetune_evaluate(cfg: dict, itask: str, ttasks: list[str], encoder_dir, dat
     """For each target: fresh head, English training, best-on-English-dev, zero-shot on every language.
     SIGTERM saves the training state, or keeps the evaluation results done so far, and exits 143
     (train.Preempted); a rerun resumes from there."""
-    from .train import Preempted, preemptible
-    with preemptible():
-        try:
-            return _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir, seed, threads, log,
-                                      ckpt_dir, adversarial_in)
-        except Preempted as e:
-            log(f"{e}; exit 143, a rerun resumes")
-            raise
+    from .train import preemptible
+    with preemptible(log):
+        return _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir, seed, threads, log,
+                                  ckpt_dir, adversarial_in)
 
 
 def _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir, seed, threads, log, ckpt_dir,
@@ -234,7 +226,7 @@ def _finetune_evaluate(cfg, itask, ttasks, encoder_dir, data_dir, perturbed_dir,
             trained[key] = (model, res, ttask, tok)
         # every evaluation set's results are kept as they complete (with the training state's fingerprint):
         # a job stopped during evaluation (SIGTERM, SIGKILL) resumes at the first set not done
-        store = ResultStore(ckpt_dir and Path(ckpt_dir) / ttask, res.get("fingerprint"), log)
+        store = ResultStore(ckpt_dir and Path(ckpt_dir) / ttask, res.get("fingerprint"))
 
         def evaluated(lang, split, family, severity, root=None):
             src = (Path(root) / f"lang~{lang}" / f"{split}.jsonl" if root is not None

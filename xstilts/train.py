@@ -108,8 +108,12 @@ PREEMPTION = _Preemption()
 
 
 class preemptible:
-    """Context manager: SIGTERM -> `Preempted` for the duration of a job (the previous handler is restored).
-    Signal handlers can only be set from the main thread; elsewhere this does nothing."""
+    """Context manager: SIGTERM -> `Preempted` for the duration of a job (the previous handler is restored), and
+    the job's log says where it stopped. Signal handlers can only be set from the main thread; elsewhere this
+    does nothing."""
+
+    def __init__(self, log=print):
+        self.log = log
 
     def __enter__(self):
         import signal
@@ -121,10 +125,12 @@ class preemptible:
             pass
         return PREEMPTION
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         import signal
         if self._old is not None:
             signal.signal(signal.SIGTERM, self._old)
+        if isinstance(exc, Preempted):
+            self.log(f"{exc}; exit 143, a rerun resumes")
         return False
 
 
@@ -134,11 +140,10 @@ class ResultStore:
     Each entry carries the fingerprint of the training state it was computed from: results of another model
     are never reused. Files are written atomically; the folder goes when the job's checkpoints are cleared."""
 
-    def __init__(self, folder, fingerprint: str | None, log=print):
+    def __init__(self, folder, fingerprint: str | None):
         from pathlib import Path
         self.folder = Path(folder) / "results" if folder and fingerprint else None
         self.fp = fingerprint
-        self.log = log
         self.reused = 0
 
     def memo(self, key: dict, compute):
@@ -147,8 +152,8 @@ class ResultStore:
             return compute()
         import hashlib
         import json
-        import os
-        import tempfile
+
+        from .records import atomic_write_text
         name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24] + ".json"
         path = self.folder / name
         if path.exists():
@@ -160,11 +165,7 @@ class ResultStore:
             except (OSError, ValueError):
                 pass  # a damaged entry is recomputed
         value = compute()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".res.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"fingerprint": self.fp, "key": key, "value": value}, f)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps({"fingerprint": self.fp, "key": key, "value": value}))
         return value
 
 
@@ -331,8 +332,7 @@ def train(model, pad_id: int, train_sets: dict[str, Encoded], dev_sets: dict[str
     gen = torch.Generator().manual_seed(seed)
     names = list(train_sets)
     sizes = [len(train_sets[n]) for n in names]
-    probs = task_probabilities([task_sizes[n] if task_sizes else len(train_sets[n]) for n in names],
-                               hp.sample_cap)
+    probs = task_probabilities([task_sizes[n] for n in names] if task_sizes else sizes, hp.sample_cap)
     steps_per_epoch = max(1, math.ceil(sum(sizes) / (hp.batch_size * hp.grad_accum)))
     total = hp.max_steps or max(1, int(round(hp.epochs * steps_per_epoch)))
     streams = {n: _Stream(train_sets[n], hp.batch_size, rng, hp.group_by_length) for n in names}
