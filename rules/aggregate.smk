@@ -19,7 +19,7 @@ rule aggregate_results:
         "logs/aggregate_results.log",
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     params:
         data=lambda w, input: os.path.dirname(input.data),
     script:

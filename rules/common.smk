@@ -127,8 +127,26 @@ elif all(t in TTASKS_TRAINED for t in SQUAD_UNIT):
 else:
     FT_UNITS = TTASKS_TRAINED
 ISEED = config["intermediate_seed"]
-# One pinned environment per scale for every rule (--sdm conda); the cluster one has CUDA torch + faiss-gpu.
-ENV = "../envs/cluster.yaml" if config["scale"] == "paper" else "../envs/xstilts.yaml"
+
+
+def conda_env(stage):
+    """The pinned conda env of a stage family (--sdm conda): envs/{data,train,retrieve-*,report}.yaml, rendered
+    from pyproject.toml by tools/deps.py. Retrieval gets faiss-gpu when retrieval.device is gpu (the paper
+    config), faiss-cpu otherwise: one faiss per env, never both."""
+    if stage == "retrieve":
+        stage += "-gpu" if config["retrieval"]["device"] == "gpu" else "-cpu"
+    return f"../envs/{stage}.yaml"
+
+
+# The envs hold xstilts' dependencies, not xstilts itself (a `-e ..` in an env breaks when Snakemake builds it
+# under .snakemake/conda): every job -- local, conda or SLURM, each of which runs this file again -- imports
+# the xstilts package of this checkout, beside the Snakefile, ahead of any installed copy.
+if (Path(workflow.basedir) / "xstilts" / "__init__.py").is_file():
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            [workflow.basedir] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+        )
+    )
 
 # Per-rule memory (MB) and wall-clock limit (minutes) by scale, declared with the rules so that any executor
 # (SLURM, another plugin, a local run with --resources) sees what a job needs; profiles/slurm adds only what
@@ -137,13 +155,41 @@ ENV = "../envs/cluster.yaml" if config["scale"] == "paper" else "../envs/xstilts
 # moments and best weights (~9 GB of tensors) on the host, ~25 GB peak. Retries get more: memory doubles from
 # the second attempt, time grows with each (a job stopped at its limit resumes from its checkpoint).
 RULE_RESOURCES = {
-    "train_intermediate": {"paper": (64000, 1440), "small": (6000, 60), "embedded": (4000, 60)},
-    "finetune_target": {"paper": (48000, 720), "small": (6000, 60), "embedded": (4000, 60)},
-    "embed_sentences": {"paper": (64000, 180), "small": (6000, 30), "embedded": (4000, 30)},
-    "retrieve_sentences": {"paper": (64000, 120), "small": (4000, 30), "embedded": (4000, 30)},
-    "translate_shard": {"paper": (32000, 240), "small": (8000, 60), "embedded": (4000, 30)},
-    "pretrain_encoder": {"paper": (16000, 60), "small": (4000, 60), "embedded": (4000, 60)},
-    "init_random_encoder": {"paper": (16000, 30), "small": (4000, 10), "embedded": (2000, 10)},
+    "train_intermediate": {
+        "paper": (64000, 1440),
+        "small": (6000, 60),
+        "embedded": (4000, 60),
+    },
+    "finetune_target": {
+        "paper": (48000, 720),
+        "small": (6000, 60),
+        "embedded": (4000, 60),
+    },
+    "embed_sentences": {
+        "paper": (64000, 180),
+        "small": (6000, 30),
+        "embedded": (4000, 30),
+    },
+    "retrieve_sentences": {
+        "paper": (64000, 120),
+        "small": (4000, 30),
+        "embedded": (4000, 30),
+    },
+    "translate_shard": {
+        "paper": (32000, 240),
+        "small": (8000, 60),
+        "embedded": (4000, 30),
+    },
+    "pretrain_encoder": {
+        "paper": (16000, 60),
+        "small": (4000, 60),
+        "embedded": (4000, 60),
+    },
+    "init_random_encoder": {
+        "paper": (16000, 30),
+        "small": (4000, 10),
+        "embedded": (2000, 10),
+    },
 }
 
 
@@ -155,6 +201,8 @@ def rule_mem_mb(rule):
 def rule_runtime(rule):
     base = RULE_RESOURCES[rule][config["scale"]][1]
     return lambda wildcards, attempt: base * attempt
+
+
 THREADS = config["resources"]["threads"]
 
 

@@ -13,7 +13,7 @@ if config["data"]["source"] == "micro":
             "logs/benchmarks/generate_micro.tsv"
         localrule: True
         conda:
-            ENV
+            conda_env("data")
         params:
             seed=config["data"]["seed"],
             overrides=config["data"]["micro"],
@@ -39,7 +39,7 @@ else:
             "logs/download_hub_task/task~{task}.log",
         localrule: True
         conda:
-            ENV
+            conda_env("data")
         params:
             languages=config["languages"],
             revisions=config["data"].get("revisions", {}),
@@ -59,7 +59,7 @@ else:
             "logs/download_mt_model/mt~{mtkey}.log",
         localrule: True
         conda:
-            ENV
+            conda_env("data")
         params:
             hub_id=lambda w: mt_model_id(w.mtkey),
             revision=config["controls"].get("mt", {}).get("revision", "main"),
@@ -79,7 +79,7 @@ else:
         benchmark:
             "logs/benchmarks/translate_shard/task~{task}/lang~{lang}/shard~{shard}.tsv"
         conda:
-            ENV
+            conda_env("data")
         threads: THREADS
         resources:
             mem_mb=rule_mem_mb("translate_shard"),
@@ -100,7 +100,7 @@ else:
             "logs/prepare_hub_task/task~{task}.log",
         localrule: True
         conda:
-            ENV
+            conda_env("data")
         params:
             mlm_corpus=config["data"].get("mlm_corpus", {}),
         script:
@@ -116,6 +116,6 @@ else:
             "logs/data_inventory.log",
         localrule: True
         conda:
-            ENV
+            conda_env("data")
         script:
             "../scripts/data_inventory.py"

@@ -14,7 +14,7 @@ if config["model"]["source"] == "e5":
             "logs/benchmarks/convert_e5.tsv"
         localrule: True
         conda:
-            ENV
+            conda_env("train")
         threads: THREADS
         params:
             check_texts=config.get("e5", {}).get("check_texts", []),

@@ -22,7 +22,7 @@ rule finetune_target:
         "logs/benchmarks/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.tsv"
     priority: 1  # after the intermediate models, before retrieval scoring (rules/intermediate.smk)
     conda:
-        ENV
+        conda_env("train")
     threads: THREADS
     resources:
         mem_mb=rule_mem_mb("finetune_target"),

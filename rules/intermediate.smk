@@ -19,7 +19,7 @@ rule train_intermediate:
     # then fill the core the last fine-tuning job leaves idle instead of the run ending on one busy core
     priority: 2
     conda:
-        ENV
+        conda_env("train")
     threads: THREADS
     resources:
         mem_mb=rule_mem_mb("train_intermediate"),

@@ -15,7 +15,7 @@ rule make_tables:
         "logs/benchmarks/make_tables.tsv"
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     params:
         source=lambda w: "%s (%s)" % tables_source(),
         frozen=FROZEN,
@@ -39,7 +39,7 @@ rule compile_paper:
         "logs/benchmarks/compile_paper.tsv"
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     script:
         "../scripts/compile_paper.py"
 
@@ -54,7 +54,7 @@ rule freeze:
         "logs/freeze.log",
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     params:
         frozen=FROZEN,
     script:

@@ -19,7 +19,7 @@ rule homoglyph_table:
     log:
         "logs/homoglyph_table.log",
     conda:
-        ENV
+        conda_env("data")
     script:
         "../scripts/homoglyph_table.py"
 
@@ -39,7 +39,7 @@ rule perturb_testset:
     wildcard_constraints:
         family="|".join(PERTURB_FAMILY_UNITS),
     conda:
-        ENV
+        conda_env("data")
     params:
         data=lambda w, input: os.path.dirname(input.data),
         families=_perturb_families,

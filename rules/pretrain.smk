@@ -12,7 +12,7 @@ if config["model"]["source"] == "micro":
         log:
             "logs/train_tokenizer.log",
         conda:
-            ENV
+            conda_env("data")
         params:
             vocab_size=config["model"]["tokenizer"]["vocab_size"],
             languages=config["languages"],
@@ -31,7 +31,7 @@ if config["model"]["source"] == "micro":
         benchmark:
             "logs/benchmarks/pretrain_encoder/encoder~{encoder}.tsv"
         conda:
-            ENV
+            conda_env("train")
         # MLM pretraining uses both cores; the random-init control only saves its initialisation. With
         # 2 threads it had to wait for both cores to be free at once, which on 2 cores came only at the
         # very end of the run, so the control's fine-tuning ran last with the other core idle.
@@ -58,7 +58,7 @@ else:
                 "logs/download_model.log",
             localrule: True
             conda:
-                ENV
+                conda_env("data")
             params:
                 hub_id=config["model"]["hub_id"],
                 revision=config["model"]["revision"],
@@ -73,7 +73,7 @@ else:
         log:
             "logs/init_random_encoder.log",
         conda:
-            ENV
+            conda_env("train")
         resources:
             mem_mb=rule_mem_mb("init_random_encoder"),
             runtime=rule_runtime("init_random_encoder"),

@@ -21,7 +21,7 @@ if config.get("bundle_embeddings"):
             "logs/benchmarks/embed_sentences/all.tsv"
         priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
         conda:
-            ENV
+            conda_env("retrieve")
         threads: THREADS
         resources:
             mem_mb=rule_mem_mb("embed_sentences"),
@@ -45,7 +45,7 @@ else:
             "logs/benchmarks/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
         priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
         conda:
-            ENV
+            conda_env("retrieve")
         threads: THREADS
         resources:
             mem_mb=rule_mem_mb("embed_sentences"),
@@ -69,7 +69,7 @@ rule retrieve_sentences:
     benchmark:
         "logs/benchmarks/retrieve_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
     conda:
-        ENV
+        conda_env("retrieve")
     threads: THREADS
     resources:
         # BUCC mining at paper scale is ~400k x 400k per language: faiss on the GPU

@@ -28,6 +28,6 @@ rule robustness_analysis:
         "logs/benchmarks/robustness_analysis.tsv"
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     script:
         "../scripts/robustness_analysis.py"

@@ -16,7 +16,7 @@ rule significance:
         "logs/benchmarks/significance.tsv"
     localrule: True
     conda:
-        ENV
+        conda_env("report")
     params:
         resamples=config.get("outputs", {}).get("bootstrap", {}).get("resamples", 1000),
         seed=config.get("outputs", {}).get("bootstrap", {}).get("seed", 0),

@@ -15,6 +15,7 @@ REAL = SHARED / "fixtures" / "real"
 
 @pytest.fixture(scope="session")
 def real():
+    """../shared/fixtures/real: short heads of real dataset files (the one fixture every test of them uses)."""
     if not REAL.is_dir():
         pytest.skip(f"real fixtures not found at {REAL} (shared/ must sit beside the repo)")
     return REAL
@@ -22,14 +23,16 @@ def real():
 
 @pytest.fixture(scope="session")
 def reduced_run(tmp_path_factory):
-    """One complete run of the reduced embedded workflow (tests/workflow.py), shared by the e2e tests."""
-    import subprocess
+    """One complete run of the reduced embedded workflow (.test/embedded), shared by the e2e tests."""
+    from workflow import run_workflow
+    return run_workflow(tmp_path_factory.mktemp("wf"), "embedded")
 
-    from workflow import make_workflow, snakemake_cmd
-    d = make_workflow(tmp_path_factory.mktemp("wf"))
-    r = subprocess.run(snakemake_cmd(), cwd=d, capture_output=True, text=True, timeout=1500)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-    return d
+
+@pytest.fixture(scope="session")
+def small_run_a(tmp_path_factory):
+    """One local run of .test/embedded-one-task, shared by test_determinism.py and test_slurm.py."""
+    from workflow import run_workflow
+    return run_workflow(tmp_path_factory.mktemp("run_a"), "embedded-one-task")
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +43,3 @@ def e5_dir(tmp_path_factory):
     info = e5.convert(out, threads=2, log=lambda *a: None)  # runs e5.check on the built-in sample first
     assert info["check"]["token_id_mismatches"] == 0
     return out
-
-
-# Session-wide local run of the small embedded config, shared by test_determinism.py and test_slurm.py
-import workflow_runs  # noqa: E402
-
-small_run_a = workflow_runs.small_run_a

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from workflow import copy_workflow, snakemake
 from xstilts import jobs
 from xstilts import retrieve as RT
 from xstilts.micro import generate
@@ -78,20 +77,21 @@ class Case:
 
 def _perturb(task):
     def run(w, out, cfg):
-        perturb_task(w / "data", task, ["char_typo", "word_drop"], [0.3], 7, out / f"task~{task}", log=lambda m: None)
+        return perturb_task(w / "data", task, ["char_typo", "word_drop"], [0.3], 7, out / f"task~{task}",
+                            log=lambda m: None)
     return run
 
 
 def _finetune(task):
     def run(w, out, cfg):
-        jobs.finetune_evaluate(cfg, "baseline", [task], w / "encoder", w / "data", None, 1, log=lambda m: None)
+        return jobs.finetune_evaluate(cfg, "baseline", [task], w / "encoder", w / "data", None, 1, log=lambda m: None)
     return run
 
 
 def _retrieve(w, out, cfg):
     """Both retrieval rules: embed every sentence once, then score from the stored vectors."""
     jobs.embed_sentences(cfg, w / "encoder", w / "data", None, out / "sentences.npz", log=lambda m: None)
-    jobs.retrieve(cfg, out / "sentences.npz", w / "data", None, log=lambda m: None)
+    return jobs.retrieve(cfg, out / "sentences.npz", w / "data", None, log=lambda m: None)
 
 
 def _retrieve_layer9(w, out, cfg):
@@ -288,11 +288,7 @@ def test_bad_input_refused(case, base, tmp_path):
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cfg")
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
-    return d
+    return copy_workflow(tmp_path_factory.mktemp("cfg"), overlay=None)
 
 
 @pytest.mark.parametrize("cid, overlay, needles", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
@@ -301,9 +297,8 @@ def test_bad_config_refused_before_any_job(cid, overlay, needles, scratch, tmp_p
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(overlay))
     # a real (not dry) run: a config that got through would start generate_micro and leave files
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--until", "generate_micro",
-                        "--configfile", "config.yaml", str(bad)], cwd=scratch, capture_output=True, text=True,
-                       timeout=300)
+    r = snakemake(scratch, "--cores", "1", "--until", "generate_micro", configfiles=("config.yaml", str(bad)),
+                  timeout=300)
     out = r.stdout + r.stderr
     assert r.returncode != 0, out[-2000:]
     for n in needles:
@@ -312,8 +307,35 @@ def test_bad_config_refused_before_any_job(cid, overlay, needles, scratch, tmp_p
     assert not new, f"{cid}: files written: {new}"
 
 
-def test_corpus_has_at_least_20_cases():
-    assert len(CASES) + len(CONFIG_CASES) >= 20
+# the control of the corpus: each job function the cases corrupt the input of runs on the clean inputs and
+# gives real results, so each case fails because of its corruption and nothing else
+CONTROLS = [("perturb-xnli", _perturb("xnli")), ("perturb-xquad", _perturb("xquad")),
+            ("perturb-udpos", _perturb("udpos")), ("finetune-xnli", _finetune("xnli")), ("retrieve", _retrieve)]
+
+
+@pytest.mark.parametrize("name, run", CONTROLS, ids=[c[0] for c in CONTROLS])
+def test_clean_inputs_pass_every_job_the_cases_corrupt(name, run, base, tmp_path):
+    root, cfg = base
+    w = tmp_path / "w"
+    shutil.copytree(root / "data", w / "data")
+    shutil.copytree(root / "encoder", w / "encoder")
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run(w, out, cfg)
+    if name.startswith("perturb"):
+        task = name.split("-")[1]
+        manifest = res
+        sets = [s for fam in manifest["families"].values() for s in fam["sets"]]
+        # every test language perturbed (the last one, xk, is the one the cases corrupt); a family that does not
+        # apply to a format (word_drop on tagging) is listed as not applicable instead
+        assert manifest["task"] == task and {s["family"] for s in sets} >= {"char_typo"}
+        assert all(s["languages"] == LANGS and s["severity"] == 0.3 for s in sets), sets
+    elif name.startswith("finetune"):
+        langs = {r["lang"] for r in res["examples"] if r["ttask"] == "xnli" and r["split"] == "test"}
+        assert langs == set(LANGS), langs
+    else:
+        scored = {(r["ttask"], r["lang"]) for r in res["rows"]}
+        assert scored >= {("bucc", "xl"), ("bucc", "xk")}, scored
 
 
 @pytest.mark.slow
@@ -321,17 +343,11 @@ def test_bad_row_fails_the_rule_without_output(base, tmp_path):
     """End to end through Snakemake and the rule's script: a bad test row makes perturb_testset exit
     non-zero, with the file and row in the rule's log, and neither the manifest nor perturbed copies exist."""
     root, _ = base
-    d = tmp_path / "wf"
-    d.mkdir()
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
+    d = copy_workflow(tmp_path / "wf", overlay={"languages": LANGS})
     shutil.copytree(root / "data", d / "resources/data/micro")
     _edit_row(d / "resources/data/micro" / _f("xnli", "xl", "test")[len("data/"):], 5, lambda r: r.update(label=7))
-    (d / "small.yaml").write_text(yaml.safe_dump({"languages": LANGS}))
     target = "resources/perturbed/task~xnli/family~all/manifest.json"  # all families of xnli in one job
-    r = subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", "1", "--configfile", "config.yaml",
-                        "small.yaml"], cwd=d, capture_output=True, text=True, timeout=300)
+    r = snakemake(d, target, "--cores", "1", timeout=300)
     assert r.returncode != 0
     assert "generate_micro" not in r.stdout + r.stderr.split("Error in rule")[0], "the clean data was regenerated"
     log = (d / "logs/perturb_testset/task~xnli/family~all.log").read_text()

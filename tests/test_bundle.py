@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -119,14 +117,11 @@ def test_altered_missing_or_unlisted_files_are_refused_with_the_rebuild_command(
 
 def test_workflow_stops_before_any_job_on_an_altered_bundle(tmp_path):
     """`snakemake -n --configfile config/small.yaml` names the altered file and plans nothing."""
-    from workflow import copy_tree
-    d = copy_tree(tmp_path / "wf")
-    shutil.copytree(REPO / "config", d / "config", dirs_exist_ok=True)
-    shutil.copytree(BUNDLE, d / "data/small")
+    from workflow import copy_workflow, snakemake
+    d = copy_workflow(tmp_path / "wf", overlay=None, extra=("config", "data/small"))
     f = d / "data/small/google/xtreme/tatoeba.deu/validation.jsonl.gz"
     f.write_bytes(gzip.compress(gzip.decompress(f.read_bytes())[:-30] + b"\n"))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/small.yaml"], cwd=d,
-                       capture_output=True, text=True, timeout=300)
+    r = snakemake(d, "-n", configfiles=("config/small.yaml",), timeout=300)
     out = r.stdout + r.stderr
     assert r.returncode != 0
     assert "tatoeba.deu/validation.jsonl.gz" in out and "xstilts.bundle build" in out

@@ -1,23 +1,22 @@
 """A bad config is refused before any job starts, with the offending key named."""
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from conftest import REPO
+from workflow import snakemake
 
 
 def dry_run(tmp_path, extra: dict | None = None, configfile=None):
     # --forceall: plan every job even where a local run already left outputs
-    args = [sys.executable, "-m", "snakemake", "-n", "--forceall", "--quiet", "rules", "--directory", str(REPO)]
+    files = None
     if extra is not None:
         p = tmp_path / "bad.yaml"
         p.write_text(yaml.safe_dump(extra))
-        args += ["--configfile", "config.yaml", str(p)]
+        files = ("config.yaml", str(p))
     if configfile:
-        args += ["--configfile", str(configfile)]
-    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+        files = (str(configfile),)
+    return snakemake(REPO, "-n", "--forceall", "--quiet", "rules", configfiles=files, timeout=120)
 
 
 @pytest.mark.parametrize("extra, needle", [
@@ -48,8 +47,7 @@ def test_default_config_plans(tmp_path):
 
 
 def test_paper_config_plans_full_grid(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml"],
-                       cwd=REPO, capture_output=True, text=True, timeout=180)
+    r = snakemake(REPO, "-n", "--forceall", configfiles=("config/paper.yaml",), timeout=180)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     stats = r.stdout[r.stdout.index("Job stats"):]
     counts = {l.split()[0]: int(l.split()[1]) for l in stats.splitlines()[3:] if len(l.split()) == 2
@@ -92,8 +90,8 @@ def test_paper_config_dry_run_lists_every_variant_target_and_seed(tmp_path):
     baseline) fine-tuned on all 7 trainable targets with 3 seeds: one job per target, XQuAD and MLQA together."""
     from xstilts import tasks as T
     (tmp_path / "ccg.yaml").write_text("data:\n  ccgbank_path: /data/ccgbank_1_1\n")
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml",
-                        str(tmp_path / "ccg.yaml")], cwd=REPO, capture_output=True, text=True, timeout=180)
+    r = snakemake(REPO, "-n", "--forceall", configfiles=("config/paper.yaml", str(tmp_path / "ccg.yaml")),
+                  timeout=180)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     jobs, rule = set(), None
     for line in r.stdout.splitlines():

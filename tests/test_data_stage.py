@@ -4,29 +4,22 @@ arithmetic, and the paper dry-run's download / translate / prepare jobs."""
 import copy
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from test_hub import REAL, FakeHub, _glue_mnli, _hellaswag_rows, _no_fetch, _squad_rows, _tar_bz2, _xnli_tables
+from conftest import REPO
+from test_hub import FakeHub, _glue_mnli, _hellaswag_rows, _no_fetch, _squad_rows, _tar_bz2, _xnli_tables
 from xstilts import hub as H
 from xstilts import loaders as L
 from xstilts import prepare as P
 from xstilts import records as R
 from xstilts import tasks as T
+from workflow import snakemake
 from xstilts.records import RecordError
 
-REPO = Path(__file__).resolve().parents[1]
 XT = "google/xtreme"
 
 
-@pytest.fixture(scope="module")
-def real() -> Path:
-    if not REAL.is_dir():
-        pytest.skip(f"real fixtures not found at {REAL} (shared/ is outside the repository)")
-    return REAL
 
 
 # ---------------------------------------------------------------------------------------------- malformed rows
@@ -320,8 +313,7 @@ def test_prepare_merges_translated_shards(real, tmp_path):
 
 
 def _dry(*targets):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", *targets, "--configfile",
-                        "config/paper.yaml"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = snakemake(REPO, "-n", "--forceall", *targets, configfiles=("config/paper.yaml",), timeout=300)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     jobs = []  # (rule, wildcards) per planned job
     for line in r.stdout.splitlines():
@@ -369,32 +361,25 @@ def test_translate_and_prepare_jobs_run_offline_through_snakemake(real, tmp_path
     """The MT path end to end through the rules: downloads already on disk (as the head node leaves them), then
     `snakemake resources/data/hub/task~squad_v2/meta.json` with the offline flags runs two translate_shard jobs
     with a tiny local seq2seq model and prepare_hub_task merges them; nothing is downloaded."""
-    import os
-
     import tiny_seq2seq
-    import yaml
-    from workflow import copy_tree
+    from workflow import copy_workflow
 
-    d = copy_tree(tmp_path / "wf")
     model = tiny_seq2seq.build(tmp_path / "tiny_mt", real)
-    rows = _squad_rows(real / "intermediate/squad_v2/dev-v2.0.first40q.json")[:12]
-    r2 = "rajpurkar/squad_v2"
-    H.download_task("squad_v2", d / "resources/downloads/hub", ["en"],
-                    load=FakeHub({(r2, "squad_v2", "train"): rows, (r2, "squad_v2", "validation"): rows[:4]}),
-                    fetch=_no_fetch, log=lambda m: None)
-    (d / "config").mkdir(exist_ok=True)
-    (d / "config/paper.yaml").write_text((REPO / "config/paper.yaml").read_text())
     overlay = {"languages": ["en", "de"], "targets": ["xnli"], "intermediate_tasks": ["squad_v2"],
                "phases": ["baseline", "mt_control"],
                "controls": {"mt_tasks": ["squad_v2"],
                             "mt": {"source": {"squad_v2": "model"}, "engine": "hf", "model": str(model),
                                    "lang_codes": "m2m100", "languages": ["de"], "shards": 2, "batch_size": 4,
                                    "num_beams": 1, "max_new_tokens": 12, "progress": False}}}
-    (d / "small.yaml").write_text(yaml.safe_dump(overlay))
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "resources/data/hub/task~squad_v2/meta.json",
-                        "--configfile", "config/paper.yaml", "small.yaml"], cwd=d, capture_output=True, text=True,
-                       timeout=600, env=env)
+    d = copy_workflow(tmp_path / "wf", overlay, extra=("config/paper.yaml",))
+    rows = _squad_rows(real / "intermediate/squad_v2/dev-v2.0.first40q.json")[:12]
+    r2 = "rajpurkar/squad_v2"
+    H.download_task("squad_v2", d / "resources/downloads/hub", ["en"],
+                    load=FakeHub({(r2, "squad_v2", "train"): rows, (r2, "squad_v2", "validation"): rows[:4]}),
+                    fetch=_no_fetch, log=lambda m: None)
+    r = snakemake(d, "--cores", "2", "resources/data/hub/task~squad_v2/meta.json",
+                  configfiles=("config/paper.yaml", "test.yaml"), timeout=600,
+                  env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     log = r.stdout + r.stderr
     assert "download_hub_task" not in log.split("Job stats")[1].split("\n\n")[0]  # the downloads were reused

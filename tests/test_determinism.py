@@ -1,14 +1,14 @@
-"""Two clean runs of the (small) embedded default on CPU give byte-identical tables, claims and tidy results."""
+"""Two clean runs of .test/embedded-one-task on CPU give byte-identical tables, claims and tidy results."""
 import hashlib
 
 import pytest
 
-from workflow_runs import PAPER_TEXT, local_run, tidy_values
+from workflow import PAPER_TEXT, run_workflow, tidy_values
 
 
 @pytest.fixture(scope="module")
 def small_run_b(tmp_path_factory):
-    return local_run(tmp_path_factory.mktemp("run_b"))
+    return run_workflow(tmp_path_factory.mktemp("run_b"), "embedded-one-task")
 
 
 def _digest(path):

@@ -5,8 +5,6 @@ below; the real Tatoeba fixtures (German, Chinese, Arabic) give the retrieval ch
 """
 import json
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -187,8 +185,8 @@ def test_e5_profile_validates_and_plans():
     validate(cfg, str(REPO / "rules/schemas/config.schema.yaml"))
     C.check(cfg)
     assert cfg["model"]["source"] == "e5" and cfg["retrieval"]["prefix"] == "query: "
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/e5.yaml"],
-                       cwd=REPO, capture_output=True, text=True, timeout=180)
+    from workflow import snakemake
+    r = snakemake(REPO, "-n", "--forceall", configfiles=("config/e5.yaml",), timeout=180)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert "rule convert_e5:" in r.stdout and "retrieve_sentences" in r.stdout
     assert "finetune_target" not in r.stdout and "pretrain_encoder" not in r.stdout

@@ -17,14 +17,8 @@ from xstilts import records as R
 from xstilts import tasks as T
 from xstilts.records import RecordError
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 
 
-@pytest.fixture(scope="module")
-def real() -> Path:
-    if not REAL.is_dir():
-        pytest.skip(f"real fixtures not found at {REAL} (shared/ is outside the repository)")
-    return REAL
 
 
 class FakeHub:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow import make_workflow, snakemake_cmd
+from workflow import child_env, copy_workflow, snakemake, snakemake_cmd
 
 
 def _running(d: Path) -> list[str]:
@@ -43,9 +43,9 @@ def _outputs(d: Path) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_killed_run_resumes_and_matches_uninterrupted(reduced_run, tmp_path):
-    d = make_workflow(tmp_path)
-    p = subprocess.Popen(snakemake_cmd(), cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+    d = copy_workflow(tmp_path, "embedded")
+    p = subprocess.Popen(snakemake_cmd("--cores", "2"), cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, env=child_env())
     ckpts = d / "scratch/checkpoints/results/finetune"
     deadline = time.time() + 900
     killed_in = None
@@ -60,7 +60,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(reduced_run, tmp_path):
     p.wait(timeout=60)
     assert killed_in is not None, "the run ended before a fine-tuning checkpoint appeared"
     job_dir = killed_in.relative_to(d / "scratch/checkpoints").parents[1]  # results/finetune/.../seed~N
-    r = subprocess.run(snakemake_cmd(), cwd=d, capture_output=True, text=True, timeout=1500)
+    r = snakemake(d, "--cores", "2")
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     # the interrupted job resumed from its checkpoint
     log = d / "logs/finetune_target" / (str(job_dir.relative_to("results/finetune")) + ".log")

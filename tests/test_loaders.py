@@ -18,15 +18,8 @@ from xstilts import records as R
 from xstilts import tasks as T
 from xstilts.records import RecordError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REAL = SHARED / "fixtures" / "real"
 
 
-@pytest.fixture(scope="module")
-def real() -> Path:
-    if not REAL.is_dir():
-        pytest.skip(f"real fixtures not found at {REAL} (shared/ is outside the repository)")
-    return REAL
 
 
 def _clean(s: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
+from workflow import assert_image_drawn, copy_workflow, snakemake, snakemake_ok
 from test_report import EFFECT, make_inventory, make_sig, make_tidy
 from xstilts import metrics as M
 from xstilts import records as R
@@ -252,47 +252,25 @@ def test_freeze_checks_and_copies(tmp_path):
 # the workflow: `snakemake tables` from the committed frozen copy alone
 # --------------------------------------------------------------------------------------------------------------
 
-def _copy_workflow(dest):
-    for name in ("Snakefile", "config.yaml", "rules", "scripts", "envs", "report"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    (dest / "paper").mkdir()
-    shutil.copy(REPO / "paper/main.tex", dest / "paper/main.tex")
-    shutil.copytree(REPO / "paper/frozen", dest / "paper/frozen")
-
-
-def _smk(cwd, *args, timeout=900):
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
-
-
 @pytest.fixture(scope="module")
 def latex_toolchain():
-    """(latexmk, "") when latexmk is on PATH, already or installed here (root with apt: CI takes this path),
-    else (None, the reason). The tables-only build runs either way; only the PDF check skips."""
+    """(latexmk, "") when latexmk is on PATH, else (None, the reason). Tests never install it: tools/system_deps.sh
+    does, once (CI). The tables-only build runs either way; only the PDF check (marked tex) skips."""
     if latex.latexmk():
         return latex.latexmk(), ""
-    ok, why = latex.can_install()
-    if not ok:
-        return None, why
-    seconds = latex.install()
-    print(f"installed {latex.APT_PACKAGES} in {seconds:.0f} s")
-    return latex.latexmk(), ""
+    return None, "latexmk is not installed (tools/system_deps.sh installs TeX Live with apt, as root)"
 
 
 @pytest.fixture(scope="module")
 def tables_only(tmp_path_factory, latex_toolchain):
-    d = tmp_path_factory.mktemp("frozen_wf")
-    _copy_workflow(d)
-    plan = _smk(d, "-n", "tables")
-    assert plan.returncode == 0, plan.stderr[-3000:]
-    run = _smk(d, "--cores", "1", "tables")
-    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    # a clone's workflow files and the committed frozen copy, no run: `snakemake tables` with the default config
+    d = copy_workflow(tmp_path_factory.mktemp("frozen_wf"), overlay=None, extra=("paper/frozen",))
+    plan = snakemake_ok(d, "-n", "tables", configfiles=None, timeout=900)
+    snakemake_ok(d, "--cores", "1", "tables", configfiles=None, timeout=900)
     return d, plan.stdout + plan.stderr, latex_toolchain
 
 
-def test_tables_rebuild_from_frozen_copy_alone(tables_only):
+def test_tables_rebuild_from_frozen_copy_alone(tables_only, tmp_path):
     d, plan, (tex, _) = tables_only
     block = plan.split("Job stats:", 1)[1].split("\n\n", 1)[0]  # "job count" table of the dry run
     jobs = {line.split()[0] for line in block.splitlines()[3:] if line.strip()}
@@ -302,12 +280,25 @@ def test_tables_rebuild_from_frozen_copy_alone(tables_only):
         "no results/tidy.tsv" in (d / "logs/make_tables.log").read_text()
     claims = pd.read_csv(d / "paper/claims.csv")
     assert list(claims["id"]) == [f"C{i}" for i in range(1, 21)]
-    for stem in ("dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder"):
-        assert (d / f"paper/tables/{stem}.tex").stat().st_size > 300
+    # the rule read the committed copy, all three files of it: the same function on the same files, run here,
+    # writes the same tables, claims and numbers byte for byte
+    from xstilts.report import load_inventory
+    frz = REPO / "paper/frozen"
+    here = tmp_path / "inprocess"
+    make_all(F.validate_tidy_file(frz / "tidy.tsv"), load_inventory(frz / "inventory.json"), here,
+             S.read_significance(frz / "significance.tsv"))
+    for rel in ("claims.csv", "numbers.tex", *(f"tables/{s}.tex" for s in
+                                               ("dev_deltas", "xtreme_test", "controls", "robustness",
+                                                "control_encoder"))):
+        assert (d / "paper" / rel).read_bytes() == (here / rel).read_bytes(), rel
     for stem in ("dev_deltas", "robustness_curves", "language_gains"):
-        assert (d / f"paper/figures/{stem}.pdf").stat().st_size > 1000
+        assert (d / f"paper/figures/{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert_image_drawn(d / f"paper/figures/{stem}.png")
 
 
+
+
+@pytest.mark.tex
 def test_paper_compiles(tables_only):
     d, _, (tex, why) = tables_only
     if not tex:
@@ -319,8 +310,7 @@ def test_paper_compiles(tables_only):
 
 def test_default_target_builds_the_run_not_the_frozen_copy(tables_only):
     d, _, _ = tables_only
-    plan = _smk(d, "-n")
-    assert plan.returncode == 0, plan.stderr[-3000:]
+    plan = snakemake_ok(d, "-n", configfiles=None, timeout=900)
     assert "finetune_target" in plan.stdout and "significance" in plan.stdout
 
 
@@ -346,11 +336,9 @@ def test_without_latexmk_the_pdf_is_left_out(tables_only, tmp_path):
     for name in ("which", "git", "sh", "bash", "env", "uname"):
         if shutil.which(name):
             (tools / name).symlink_to(shutil.which(name))
-    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{tools}",
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     (d / "paper/main.pdf").unlink(missing_ok=True)
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "tables"], cwd=d, capture_output=True, text=True,
-                       timeout=600, env=env)
+    r = snakemake(d, "-n", "tables", configfiles=None, timeout=600,
+                  env={"PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{tools}"})
     assert r.returncode == 0, r.stderr[-3000:]
     out = r.stdout + r.stderr
     assert "latexmk not found" in out and "compile_paper" not in out

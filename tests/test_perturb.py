@@ -6,16 +6,16 @@ from collections import Counter
 import math
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
+
+from conftest import REAL
 
 from xstilts import perturb as P
 from xstilts import records as R
 from xstilts import tasks as T
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real-data fixtures not found at {REAL}")
+needs_real = pytest.mark.usefixtures("real")  # skips, saying why, when ../shared is missing
 
 SEVERITIES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 FAMILIES = ["char_typo", "word_drop"]

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import REAL, REPO
 from xstilts import retrieve as R
 
-REPO = Path(__file__).resolve().parents[1]
-# /work/shared beside /work/main; CI clones the repo elsewhere with shared/ beside it.
-SHARED = REPO.parent / "shared"
-TATOEBA = SHARED / "fixtures" / "real" / "tatoeba"
+TATOEBA = REAL / "tatoeba"  # ../shared/fixtures/real; the tests using it request the `real` fixture
 
 
 def _unit(rng, n, d):
@@ -182,7 +179,7 @@ def _char_ngram_vectors(lines, n=3, dim=4096):
     return out
 
 
-@pytest.mark.skipif(not TATOEBA.is_dir(), reason=f"shared Tatoeba fixtures not found at {TATOEBA}")
+@pytest.mark.usefixtures("real")  # skips, saying why, when ../shared is missing
 @pytest.mark.parametrize("lang", ["deu", "cmn", "ara"])
 def test_tatoeba_real_fixtures_faiss_equals_numpy(lang):
     other = (TATOEBA / f"tatoeba.{lang}-eng.{lang}").read_text(encoding="utf-8").splitlines()
@@ -290,7 +287,7 @@ def test_greedy_selection_equals_the_reference_loop():
         assert R._greedy_one_to_one(src, tgt, scores).tolist() == ref
 
 
-@pytest.mark.skipif(not TATOEBA.is_dir(), reason=f"shared Tatoeba fixtures not found at {TATOEBA}")
+@pytest.mark.usefixtures("real")  # skips, saying why, when ../shared is missing
 def test_bucc_mining_on_real_text_faiss_equals_numpy_and_reference_port():
     deu = (TATOEBA / "tatoeba.deu-eng.deu").read_text(encoding="utf-8").splitlines()
     eng = (TATOEBA / "tatoeba.deu-eng.eng").read_text(encoding="utf-8").splitlines()

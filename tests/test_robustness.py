@@ -107,11 +107,31 @@ def test_write_analysis(tmp_path, ex):
     assert {"robustness_bootstrap.tex", "robustness_flips.tex", "robustness_attack.tex",
             "robustness_severity.pdf", "robustness_severity.png", "robustness_examples.csv"} <= names
     boot = (tmp_path / "paper/tables/robustness_bootstrap.tex").read_text()
-    assert r"\toprule" in boot and "MNLI" in boot and r"\mathbf" in boot  # the significant cell is bold
+    bs = RB.bootstrap_vs_baseline(ex).set_index(["itask", "severity"])
+    mnli_row = next(line for line in boot.splitlines() if " & MNLI & " in line)
+    # the significant cell is bold and holds the bootstrap's difference and interval at the largest severity
+    d, lo, hi = bs.loc[("mnli", 0.3), ["diff", "low", "high"]]
+    assert rf"\mathbf{{{d:+.1f}}}" in mnli_row.replace("$", "") and f"[{lo:+.1f}, {hi:+.1f}]" in mnli_row
+    qqp_row = next(line for line in boot.splitlines() if " & QQP & " in line)
+    assert r"\mathbf" not in qqp_row and "[+0.0, +0.0]" in qqp_row  # identical to the baseline: not bold
+    # flip rate / AUC per model: the summary's flip rate at the largest severity, the trapezoid AUC
+    s, a = RB.summary(ex), RB.auc(RB.summary(ex)).set_index("itask")["auc"]
+    flips = (tmp_path / "paper/tables/robustness_flips.tex").read_text()
+    for itask, name in (("baseline", "Baseline"), ("mnli", "MNLI")):
+        fl = s[(s["itask"] == itask) & (s["severity"] == 0.3)]["flip_rate"].iloc[0]
+        row = next(line for line in flips.splitlines() if line.startswith(name))
+        assert f"${fl:.1f}$ / ${a[itask]:.3f}$" in row, (row, fl, a[itask])
+    # the per-example CSV is the summary itself
+    csv = pd.read_csv(tmp_path / "paper/tables/robustness_examples.csv")
+    np.testing.assert_allclose(csv["flip_rate"], s["flip_rate"], atol=1e-3)
+    np.testing.assert_allclose(csv["rel_drop"], s["rel_drop"], atol=1e-3)
     att = (tmp_path / "paper/tables/robustness_attack.tex").read_text()
     assert "$60.0$" in att and "$22.0$" in att
+    # no perturbed results: every file still written, each table saying so instead of holding numbers
     empty = RB.write_analysis(ex.iloc[0:0], tidy.iloc[0:0], tmp_path / "empty")
     assert all(p.exists() for p in empty)
+    for name in ("robustness_bootstrap.tex", "robustness_flips.tex"):
+        assert "no perturbed per-example results" in (tmp_path / "empty/tables" / name).read_text()
 
 
 def test_bootstrap_averages_seeds_and_pairs_them(tmp_path):

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import REPO
-from workflow import copy_tree
+from workflow import copy_workflow, snakemake_ok, test_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.small]
 
-CUT = {
-    "languages": ["en", "de", "ru", "zh"],
-    "targets": ["xnli", "udpos", "tatoeba"],
-    "intermediate_tasks": [],
-    "phases": ["baseline"],
-    "train": {"defaults": {"max_steps": 80, "eval_every": 40}},
-    "perturb": {"families": ["char_typo"], "severities": [0.3], "tasks": ["xnli", "tatoeba"],
-                "languages": ["ru"]},
-}
+CUT = test_config("small")  # .test/small/config.yaml: 4 languages, 3 targets, the baseline, 80 steps
 # minimum zero-shot margin of the pretrained baseline over the random-init control, every language (points);
 # the full profile's margins are in the README ("Real data on a laptop"). UD-POS's floor is Chinese, where
 # most words start with a bare "▁" piece: 80 steps give +8.2 there (10.2 vs 2.0), +30 and more in de and ru
@@ -37,15 +26,10 @@ METRIC = {"xnli": "accuracy", "udpos": "f1", "tatoeba": "accuracy"}
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory, e5_dir):
-    d = copy_tree(tmp_path_factory.mktemp("small"))
-    shutil.copytree(REPO / "config", d / "config", dirs_exist_ok=True)
-    shutil.copytree(REPO / "data" / "small", d / "data" / "small")
+    d = copy_workflow(tmp_path_factory.mktemp("small"), "small", extra=("config", "data/small"))
     # the session's converted encoder stands in for rule convert_e5's output (same function, same check)
     shutil.copytree(e5_dir, d / "resources" / "models" / "encoder~pretrained")
-    (d / "cut.yaml").write_text(yaml.safe_dump(CUT))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/small.yaml",
-                        "cut.yaml"], cwd=d, capture_output=True, text=True, timeout=1200)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    snakemake_ok(d, "--cores", "2", configfiles=("config/small.yaml", "test.yaml"), timeout=1200)
     return d
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real one-node SLURM cluster on this host, for tests/test_slurm.py and for trying profiles/slurm locally.
-#   tools/local_slurm.sh up     install slurm-wlm + munge (Debian apt, needs root), configure, start, wait idle
+#   tools/local_slurm.sh install  install slurm-wlm + munge (Debian apt, needs root; tools/system_deps.sh runs it)
+#   tools/local_slurm.sh up     configure, start, wait idle (root; the packages must be installed)
 #   tools/local_slurm.sh down   stop the daemons this script started
 #   tools/local_slurm.sh status exit 0 when the node is up (idle or mixed/allocated)
 # Accounting storage is disabled (no slurmdbd/MySQL), so sacct has nothing: the executor must be run with
@@ -19,7 +20,8 @@ die() { echo "local_slurm: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root (installs packages and starts daemons)"; }
 
 install_pkgs() {
-    if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then
+    need_root
+    if have_pkgs; then
         return
     fi
     command -v apt-get >/dev/null || die "apt-get not found: install slurm-wlm and munge by hand"
@@ -106,9 +108,11 @@ start_munge() {
 
 node_state() { sinfo -h -N -o '%t' 2>/dev/null | head -1; }
 
+have_pkgs() { command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; }
+
 up() {
     need_root
-    install_pkgs
+    have_pkgs || die "slurm-wlm and munge are not installed: run tools/local_slurm.sh install (or tools/system_deps.sh)"
     write_conf
     start_munge
     if ! scontrol ping 2>/dev/null | grep -q UP; then
@@ -153,8 +157,9 @@ status() {
 }
 
 case "${1:-}" in
+    install) install_pkgs ;;
     up) up ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    *) echo "usage: $0 install|up|down|status" >&2; exit 2 ;;
 esac

@@ -67,6 +67,23 @@ def versions() -> dict:
     return out
 
 
+def imported_distributions() -> dict[str, str]:
+    """{distribution: version} of the installed third-party packages this process has imported (xstilts and
+    the standard library left out), e.g. {"faiss-cpu": "1.15.1", "numpy": "2.4.6"}."""
+    from importlib import metadata
+    owners = metadata.packages_distributions()
+    out = {}
+    for top in {name.split(".", 1)[0] for name in list(sys.modules)}:
+        if top in sys.stdlib_module_names or top == "xstilts" or top.startswith("_"):
+            continue
+        for dist in owners.get(top, ()):
+            try:
+                out[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+    return out
+
+
 def provenance(config: dict, **wildcards) -> dict:
     """What every metrics file carries: wildcards, config hash, code revision, package versions."""
     return {"wildcards": {k: str(v) for k, v in wildcards.items()}, "config_hash": config_hash(config),

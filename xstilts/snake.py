@@ -1,6 +1,7 @@
 """Glue for the thin scripts under scripts/: logging to the rule's log file, offline flags, atomic outputs."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
@@ -31,6 +32,10 @@ def start(snakemake) -> logging.Logger:
         sys.__excepthook__(tp, val, tb)
 
     sys.excepthook = hook
+    # the job's last log line names the installed distributions it imported: provenance for the reader, and
+    # what tests/test_deps.py checks each rule's conda env (envs/, rules/common.smk conda_env) against
+    atexit.register(lambda: logger.info("distributions imported: " + " ".join(
+        f"{d}=={v}" for d, v in sorted(env.imported_distributions().items()))))
     return logger
 
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System (Debian) packages that some marked tests need, installed once, here and never by a test:
+#   tex    latexmk + TeX Live base (xstilts.report.latex.APT_PACKAGES): tests/test_outputs.py compiles the paper
+#   slurm  slurm-wlm + munge (tools/local_slurm.sh install): tests/test_slurm.py submits to a local cluster
+# Needs root and apt-get. Without them it says what it left out, and exits 0: those tests then skip and say why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "system_deps: not root or no apt-get: TeX and SLURM not installed (tests marked tex/slurm will skip)"
+    exit 0
+fi
+start=$SECONDS
+if ! command -v latexmk >/dev/null; then
+    python -m xstilts.report.latex --install
+fi
+tools/local_slurm.sh install
+echo "system_deps: latexmk $(command -v latexmk || echo missing), slurmctld $(command -v slurmctld || echo missing)" \
+     "($((SECONDS - start)) s)"
