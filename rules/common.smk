@@ -130,12 +130,9 @@ ISEED = config["intermediate_seed"]
 
 
 def conda_env(stage):
-    """The pinned conda env of a stage family (--sdm conda): envs/{data,train,retrieve-*,report}.yaml, rendered
-    from pyproject.toml by tools/deps.py. Retrieval gets faiss-gpu when retrieval.device is gpu (the paper
-    config), faiss-cpu otherwise: one faiss per env, never both."""
-    if stage == "retrieve":
-        stage += "-gpu" if config["retrieval"]["device"] == "gpu" else "-cpu"
-    return f"../envs/{stage}.yaml"
+    """The conda env of a stage family (--sdm conda): xstilts.config.conda_env, which picks faiss-gpu or
+    faiss-cpu for retrieval by retrieval.device."""
+    return f"../{_C.conda_env(config, stage)}"
 
 
 # The envs hold xstilts' dependencies, not xstilts itself (a `-e ..` in an env breaks when Snakemake builds it

@@ -2,6 +2,7 @@
 requirement files and conda envs are what pyproject.toml renders to, every third-party import is declared,
 and each rule's conda env holds what its jobs import (checked on a real run's logs)."""
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -19,10 +20,6 @@ import deps  # noqa: E402  (tools/deps.py)
 # import name -> distribution, where they differ (the rest: the import name is the distribution name)
 ALIASES = {"yaml": {"pyyaml"}, "faiss": {"faiss-cpu", "faiss-gpu"}, "huggingface_hub": {"huggingface-hub"},
            "google": {"protobuf"}}
-# imported only when installed, by a package that works without them (the envs leave them out)
-# pyarrow: pandas' Arrow strings (requirements-test.txt installs it, requirements.txt does not); pillow: transformers
-# imports PIL when present (here through matplotlib; the train env has neither)
-OPTIONAL = {"pyarrow", "pillow"}
 # library modules that need an extra at import time (all others import with the core dependencies alone)
 EXTRA_AT_IMPORT = {"xstilts.report.figures": "report"}
 
@@ -82,6 +79,59 @@ def test_each_install_path_holds_exactly_one_faiss():
     core = {deps.name_of(r) for r in deps.project()[0]}
     assert not deps.faiss_dists(core) and "snakemake" not in core
     assert deps.problems() == []
+
+
+def test_the_paper_config_retrieves_in_the_faiss_gpu_env_and_refuses_the_cpu():
+    """Paper scale: retrieval.device gpu, so the retrieval rules' conda env is retrieve-gpu (faiss-gpu only),
+    and retrieval on a machine without faiss GPU support stops (test_retrieval_job.py shows the error)."""
+    import yaml
+
+    from xstilts import config as C
+    from xstilts import retrieve as RT
+    paper = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    assert paper["retrieval"]["device"] == "gpu"
+    assert C.conda_env(paper, "retrieve") == "envs/retrieve-gpu.yaml"
+    assert deps.faiss_dists(deps.read_conda_env(REPO / C.conda_env(paper, "retrieve"))[1]) == {"faiss-gpu"}
+    embedded = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert C.conda_env(embedded, "retrieve") == "envs/retrieve-cpu.yaml"
+    assert [C.conda_env(paper, s) for s in ("data", "train", "report")] == \
+        ["envs/data.yaml", "envs/train.yaml", "envs/report.yaml"]
+    with pytest.raises(ValueError, match="stage 'retrieval'"):
+        C.conda_env(paper, "retrieval")
+    if not RT.search_backend("auto")[0]:  # this machine (and CI): no faiss GPU, so the paper setting refuses
+        with pytest.raises(ValueError, match=r"retrieval\.device: gpu"):
+            RT.search_backend(paper["retrieval"]["device"])
+
+
+def test_the_driver_env_plans_the_paper_dag_without_the_libraries_it_leaves_out(tmp_path):
+    """envs/driver.yaml holds Snakemake and its SLURM executor only: planning a run (the Snakefile imports
+    xstilts' config and task registry from the checkout) must not import torch, transformers, faiss, seaborn
+    or any other dependency the driver env lacks. The interpreter here blocks them, as that env would."""
+    _, pip = deps.read_conda_env(REPO / "envs/driver.yaml")
+    for req in pip:  # the closure is read from installed metadata (requirements-test.txt installs both)
+        try:
+            metadata.version(deps.name_of(req))
+        except metadata.PackageNotFoundError:
+            pytest.skip(f"{req} is not installed here (pip install -r requirements-test.txt)")
+    have = requirement_closure(pip)
+    core, extras = deps.project()
+    missing = sorted({deps.name_of(r) for r in core + [r for e in extras.values() for r in e]} - have)
+    modules = {"pyyaml": "yaml", "huggingface-hub": "huggingface_hub", "faiss-cpu": "faiss", "faiss-gpu": "faiss"}
+    blocked = sorted({modules.get(d, d.replace("-", "_")) for d in missing})
+    assert {"torch", "transformers", "faiss", "seaborn", "datasets"} <= set(blocked), blocked
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError(f'{name}: not in envs/driver.yaml')\n"
+        "sys.meta_path.insert(0, _Block())\n")
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"], cwd=REPO,
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert re.search(r"^total\s+467$", out, flags=re.M), out[-2000:]
 
 
 def _copy_install_files(dest: Path) -> Path:
@@ -176,6 +226,18 @@ def rule_envs() -> dict[str, str]:
     return out
 
 
+# Imported by a dependency when installed, declared by it as extras-only, and not needed: torch's pytree uses
+# optree, pandas' strings pyarrow, transformers PIL. The test environment has them (requirements-test.txt adds
+# pyarrow, seqeval brings optree through keras, matplotlib brings pillow); the envs need not.
+OPTIONAL = {"optree": "torch", "pyarrow": "pandas", "pillow": "transformers"}
+
+
+def test_optional_packages_are_extras_of_the_dependency_named():
+    for opt, owner in OPTIONAL.items():
+        extras_only = {deps.name_of(r) for r in metadata.requires(owner) or [] if "extra ==" in r}
+        assert opt in extras_only, (opt, owner)
+
+
 def requirement_closure(names) -> set[str]:
     """names plus everything they require (installed metadata, extras-only requirements left out)."""
     todo, seen = [deps.name_of(n) for n in names], set()
@@ -209,7 +271,7 @@ def test_each_rules_jobs_import_only_what_its_env_holds(reduced_run):
     rule's env, where retrieval resolves to retrieve-cpu here (retrieval.device: auto)."""
     envs = rule_envs()
     # Snakemake's script preamble imports snakemake from the driver's installation, not from the job's env
-    allowed_everywhere = requirement_closure(["snakemake"]) | {"pip", "setuptools", "wheel"} | OPTIONAL
+    allowed_everywhere = requirement_closure(["snakemake"]) | {"pip", "setuptools", "wheel"}
     seen_rules = set()
     for log in sorted((reduced_run / "logs").rglob("*.log")):
         rule = log.relative_to(reduced_run / "logs").parts[0].removesuffix(".log")
@@ -220,7 +282,8 @@ def test_each_rules_jobs_import_only_what_its_env_holds(reduced_run):
         imported = {deps.name_of(d.split("==")[0]) for d in lines[-1].split("distributions imported:")[1].split()}
         env = envs[rule] + ("-cpu" if envs[rule] == "retrieve" else "")
         _, pip = deps.read_conda_env(REPO / f"envs/{env}.yaml")
-        outside = imported - requirement_closure(pip) - allowed_everywhere
+        closure = requirement_closure(pip)
+        outside = imported - closure - {o for o, owner in OPTIONAL.items() if owner in closure} - allowed_everywhere
         assert not outside, f"rule {rule} ({log.name}) imported {sorted(outside)}, not in envs/{env}.yaml"
     # the run exercised every stage family
     assert {"generate_micro", "train_intermediate", "finetune_target", "retrieve_sentences", "make_tables",

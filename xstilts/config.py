@@ -110,3 +110,17 @@ def _check_mt(config: dict) -> None:
 
 def src_is_hub(config: dict) -> bool:
     return config["data"]["source"] == "hub"
+
+
+STAGE_ENVS = ("data", "train", "retrieve", "report")
+
+
+def conda_env(config: dict, stage: str) -> str:
+    """The pinned conda env of a stage family, relative to the workflow root (envs/, rendered from pyproject.toml
+    by tools/deps.py). Retrieval takes faiss-gpu when retrieval.device is gpu (the paper config) and faiss-cpu
+    otherwise: one faiss per env, never both."""
+    if stage not in STAGE_ENVS:
+        raise ValueError(f"no conda env for stage {stage!r}: one of {', '.join(STAGE_ENVS)}")
+    if stage == "retrieve":
+        stage += "-gpu" if config.get("retrieval", {}).get("device", "auto") == "gpu" else "-cpu"
+    return f"envs/{stage}.yaml"
