@@ -301,9 +301,9 @@ def search_backend(device: str = "auto") -> tuple[bool, str]:
     gpu = faiss is not None and _faiss_gpu_available(faiss)
     if device == "gpu" and not gpu:
         why = "faiss is not installed" if faiss is None else "this faiss has no GPU support or sees no device"
-        raise ValueError(f"config retrieval.device: gpu, but {why}. Install faiss-gpu (the cluster install: "
-                         "requirements-cluster.txt or envs/) on a GPU node, or set retrieval.device: auto to "
-                         "search on the CPU")
+        raise ValueError(f"config retrieval.device: gpu, but {why}. Run on a GPU node with faiss-gpu (pip install "
+                         "-r requirements-cluster.txt, or --sdm conda, whose retrieval rules then use "
+                         "envs/retrieve-gpu.yaml), or set retrieval.device: auto to search on the CPU")
     use_gpu = gpu and device != "cpu"
     name = "faiss GPU" if use_gpu else ("faiss CPU" if faiss is not None else "numpy")
     return use_gpu, name
