@@ -2,7 +2,6 @@
 requirement files and conda envs are what pyproject.toml renders to, every third-party import is declared,
 and each rule's conda env holds what its jobs import (checked on a real run's logs)."""
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -126,9 +125,8 @@ def test_the_driver_env_plans_the_paper_dag_without_the_libraries_it_leaves_out(
         f"        if name.split('.')[0] in {blocked!r}:\n"
         "            raise ImportError(f'{name}: not in envs/driver.yaml')\n"
         "sys.meta_path.insert(0, _Block())\n")
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"], cwd=REPO,
-                       capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    from workflow import snakemake
+    r = snakemake(REPO, "-n", configfiles=("config/paper.yaml",), timeout=300, env={"PYTHONPATH": str(tmp_path)})
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert re.search(r"^total\s+467$", out, flags=re.M), out[-2000:]

@@ -97,7 +97,7 @@ def slurm_run(slurm_cluster, tmp_path_factory):
     _inject_first_attempt_failure(d)
     over = _override_profile(d)
     r = snakemake(d, "--profile", str(PROFILE), "--profile", str(over), timeout=2400,
-                  env={"SLURM_CPU_PARTITION": "cpu", "SLURM_GPU_PARTITION": "gpu"})
+                  env={"SLURM_CPU_PARTITION": "cpu", "SLURM_GPU_PARTITION": "gpu"}, slurm=True)
     assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
     return d, r.stdout + r.stderr
 

@@ -54,9 +54,30 @@ def copy_workflow(dest: Path, overlay: str | dict | None = "embedded", extra: tu
     return dest
 
 
-def child_env(**extra) -> dict:
+_STUB_BIN: list[str] = []
+
+
+def _scontrol_stub() -> str:
+    """A folder holding an `scontrol` that fails at once. The SLURM executor plugin (requirements-test.txt) runs
+    `scontrol show config` when Snakemake loads it, at every start; with SLURM installed and no controller
+    running (tools/system_deps.sh installs it, only tests/test_slurm.py starts it) that call waits 10 s for its
+    timeout. Runs that do not submit to SLURM get the stub first on PATH: the plugin then starts in ~0 s."""
+    if not _STUB_BIN:
+        import tempfile
+        d = Path(tempfile.mkdtemp(prefix="xstilts-no-slurm-"))
+        (d / "scontrol").write_text("#!/bin/sh\nexit 1\n")
+        (d / "scontrol").chmod(0o755)
+        _STUB_BIN.append(str(d))
+    return _STUB_BIN[0]
+
+
+def child_env(slurm: bool = False, **extra) -> dict:
+    """The environment of snakemake and its jobs: this checkout's xstilts first on PYTHONPATH; without `slurm`,
+    the scontrol stub first on PATH where SLURM is installed."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
+    if not slurm and shutil.which("sinfo"):
+        env["PATH"] = os.pathsep.join([_scontrol_stub(), env.get("PATH", "")])
     env.update(extra)
     return env
 
@@ -68,9 +89,9 @@ def snakemake_cmd(*args: str, configfiles: tuple[str, ...] | None = ("config.yam
 
 
 def snakemake(cwd: Path, *args: str, configfiles: tuple[str, ...] | None = ("config.yaml", OVERLAY),
-              timeout: int = 1500, env: dict | None = None) -> subprocess.CompletedProcess:
+              timeout: int = 1500, env: dict | None = None, slurm: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(snakemake_cmd(*args, configfiles=configfiles), cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=child_env(**(env or {})))
+                          timeout=timeout, env=child_env(slurm=slurm, **(env or {})))
 
 
 def snakemake_ok(cwd: Path, *args: str, **kw) -> subprocess.CompletedProcess:
