@@ -1,7 +1,7 @@
 """The small profile, cut down: real data (data/small) through every stage of the paper path with the real
 multilingual-e5-small encoder and its random-init control, fewer languages and steps, same rules.
 
-Marked `slow` and `small` (a few minutes): `python -m pytest -m "not slow"` skips it. It asserts what the
+Marked `slow` and `small` (a few minutes): the fast loop (`python -m pytest -q`) leaves it out. It asserts what the
 small profile exists to show: on real text, the pretrained encoder transfers zero-shot to every evaluated
 language far above the random-init control with the same architecture and tokenizer."""
 from __future__ import annotations
