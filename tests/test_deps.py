@@ -115,8 +115,8 @@ def test_the_driver_env_plans_the_paper_dag_without_the_libraries_it_leaves_out(
     have = requirement_closure(pip)
     core, extras = deps.project()
     missing = sorted({deps.name_of(r) for r in core + [r for e in extras.values() for r in e]} - have)
-    modules = {"pyyaml": "yaml", "huggingface-hub": "huggingface_hub", "faiss-cpu": "faiss", "faiss-gpu": "faiss"}
-    blocked = sorted({modules.get(d, d.replace("-", "_")) for d in missing})
+    module_of = {d: name for name, dists in ALIASES.items() for d in dists}
+    blocked = sorted({module_of.get(d, d.replace("-", "_")) for d in missing})
     assert {"torch", "transformers", "faiss", "seaborn", "datasets"} <= set(blocked), blocked
     (tmp_path / "sitecustomize.py").write_text(
         "import sys\n"

@@ -63,8 +63,10 @@ def _scontrol_stub() -> str:
     running (tools/system_deps.sh installs it, only tests/test_slurm.py starts it) that call waits 10 s for its
     timeout. Runs that do not submit to SLURM get the stub first on PATH: the plugin then starts in ~0 s."""
     if not _STUB_BIN:
+        import atexit
         import tempfile
         d = Path(tempfile.mkdtemp(prefix="xstilts-no-slurm-"))
+        atexit.register(shutil.rmtree, d, True)
         (d / "scontrol").write_text("#!/bin/sh\nexit 1\n")
         (d / "scontrol").chmod(0o755)
         _STUB_BIN.append(str(d))

@@ -167,15 +167,13 @@ def install_paths(repo: Path = REPO) -> dict[str, list[str]]:
     """Declared requirements of each install path, as a newcomer runs it (`-r FILE -e .`, or the envs)."""
     core = project(repo / "pyproject.toml")[0]
     out = {f"pip:{name}": read_pip_file(repo / name) + core for name in PIP_FILES}
-    for path, envs in CONDA_PATHS.items():
-        reqs = []
-        for env in envs:
-            conda, pip = read_conda_env(repo / f"envs/{env}.yaml")
-            reqs += [c for c in conda if not c.startswith(("python", "pip"))] + pip
-        out[f"conda:{path}"] = reqs
-    for env in CONDA_ENVS:
+    envs = {}
+    for env in CONDA_ENVS:  # each env once: its conda packages other than python/pip, then its pip pins
         conda, pip = read_conda_env(repo / f"envs/{env}.yaml")
-        out[f"env:{env}"] = [c for c in conda if not c.startswith(("python", "pip"))] + pip
+        envs[env] = [c for c in conda if not c.startswith(("python", "pip"))] + pip
+    for path, names in CONDA_PATHS.items():
+        out[f"conda:{path}"] = [r for env in names for r in envs[env]]
+    out.update({f"env:{env}": reqs for env, reqs in envs.items()})
     return out
 
 
@@ -197,11 +195,13 @@ def problems(repo: Path = REPO) -> list[str]:
         if len(found) != expected_faiss(path):
             out.append(f"{path}: {len(found)} faiss distributions ({', '.join(sorted(found)) or 'none'}), "
                        f"expected {expected_faiss(path)}")
-        names = [name_of(r) for r in reqs]
-        dup = sorted({n for n in names if names.count(n) > 1 and len({r for r in reqs if name_of(r) == n}) > 1})
+        pinned: dict[str, set[str]] = {}
+        for r in reqs:
+            pinned.setdefault(name_of(r), set()).add(r)
+        dup = sorted(n for n, rs in pinned.items() if len(rs) > 1)
         if dup:
             out.append(f"{path}: conflicting pins for {dup}")
-        loose = [r for r in reqs if "==" not in r and "=" not in r]
+        loose = [r for r in reqs if "=" not in r]  # "==" (pip) or "=" (conda)
         if loose:
             out.append(f"{path}: unpinned requirements {loose}")
     core = project(repo / "pyproject.toml")[0]
