@@ -29,10 +29,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     import yaml
-    from xstilts import env, jobs
+    from xstilts import env
+    from xstilts.train import jobs
+    from xstilts.perturb.sets import perturbed_sets
     from xstilts import records as R
     from xstilts import tasks as T
-    from xstilts.modeling import load_encoder
+    from xstilts.models.modeling import load_encoder
 
     cfg = yaml.safe_load(Path(a.config).read_text())
     env.set_threads(a.threads)
@@ -53,7 +55,7 @@ def main() -> None:
                     jobs._eval_rows(model, tok, a.data, t, lang, split, "clean", 0.0, hp, "cpu", examples=[])
         clean_s += time.perf_counter() - t0
         clean_cpu += time.process_time() - c0
-        for pdir in jobs._perturbed_sets(a.perturbed, t):
+        for pdir in perturbed_sets(a.perturbed, t):
             pm = json.loads((pdir / "meta.json").read_text(encoding="utf-8"))
             if a.families and pm["family"] not in a.families:
                 continue

@@ -34,7 +34,7 @@ def _rss_mib() -> float:
 def _data(n: int, d: int, seed: int):
     import numpy as np
 
-    from xstilts.retrieve import l2_normalize
+    from xstilts.retrieve.search import l2_normalize
 
     rng = np.random.default_rng(seed)
     x = l2_normalize(rng.standard_normal((n, d), dtype=np.float32))
@@ -52,7 +52,7 @@ def _run_path(path: str, n: int, d: int, k: int, seed: int, threads: int, queue)
     _set_threads(threads)
     import numpy as np
 
-    from xstilts import retrieve as R
+    from xstilts.retrieve import search as R
 
     x, y = _data(n, d, seed)
     rss_data = _rss_mib()
@@ -80,7 +80,7 @@ def _run_breakdown(n: int, d: int, k: int, seed: int, threads: int, queue) -> No
     import faiss
     import numpy as np
 
-    from xstilts import retrieve as R
+    from xstilts.retrieve import search as R
 
     x, y = _data(n, d, seed)
     c0 = k + max(4, k)  # the candidates per row that both paths retrieve first (retrieve._knn_generic)

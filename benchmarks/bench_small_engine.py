@@ -16,11 +16,12 @@ from pathlib import Path
 
 import torch
 
-from xstilts import bundle as B
+from xstilts.data import bundle as B
 from xstilts import tasks as T
-from xstilts.features import collate, encode
-from xstilts.modeling import MultiTaskModel, load_encoder, make_head
-from xstilts.train import autocast, freeze_bottom_layers, freeze_word_embeddings
+from xstilts.train.features import collate, encode
+from xstilts.models.modeling import MultiTaskModel, load_encoder, make_head
+from xstilts.env import autocast
+from xstilts.train.loop import freeze_bottom_layers, freeze_word_embeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def step_time(model_dir, recs, freeze: str, precision: str, steps: int) -> float
 
 
 def eval_rate(model_dir, recs, precision: str) -> float:
-    from xstilts.evaluate import predict
+    from xstilts.train.evaluate import predict
     enc_model, tok = load_encoder(model_dir)
     model = MultiTaskModel(enc_model, {"xnli": make_head(T.get("xnli"), enc_model.config.hidden_size, 3)},
                            {"xnli": T.CLASSIFICATION})

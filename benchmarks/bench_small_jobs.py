@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT))
 _ONE = """
 import sys, yaml
 sys.path.insert(0, {root!r})
-from xstilts import retrieval_job as RJ
-from xstilts import env, retrieve as RT
-from xstilts.modeling import load_encoder
+from xstilts.retrieve import job as RJ
+from xstilts import env
+from xstilts.retrieve import search as RT
+from xstilts.models.modeling import load_encoder
 cfg = yaml.safe_load(open({config!r}))
 env.set_threads(1)
 model, tok = load_encoder({enc!r})
@@ -43,7 +44,7 @@ RJ.write_embeddings({out!r}, RJ.sentence_sets(cfg, {data!r}, {pert!r}), fn, {{}}
 _MANY = """
 import sys, yaml
 sys.path.insert(0, {root!r})
-from xstilts.jobs import embed_sentences_many
+from xstilts.retrieve.job import embed_sentences_many
 cfg = yaml.safe_load(open({config!r}))
 embed_sentences_many(cfg, {encs!r}, {data!r}, {pert!r}, {outs!r}, 1, log=lambda *a: None)
 """
@@ -58,9 +59,9 @@ def _run(code: str) -> float:
 def bench_features(cfg, data, pert) -> None:
     from xstilts import records as R
     from xstilts import tasks as T
-    from xstilts.features import encode, encode_cached
-    from xstilts.jobs import _perturbed_sets
-    from xstilts.modeling import load_tokenizer
+    from xstilts.train.features import encode, encode_cached
+    from xstilts.train.jobs import _perturbed_sets
+    from xstilts.models.modeling import load_tokenizer
 
     tok = load_tokenizer(ROOT / "resources/models/encoder~pretrained")
     sets = []

@@ -1,7 +1,7 @@
 """Training throughput of the engine (length-grouped batches + dynamic padding) vs a naive baseline (random
 batches, every batch padded to max_length), same model, same data, same number of optimizer steps.
 
-Both runs go through `xstilts.train.train`; only the two batching switches differ. Throughput counts *real*
+Both runs go through `xstilts.train.loop.train`; only the two batching switches differ. Throughput counts *real*
 (non-padding) tokens per second, so it measures how much useful work each engine gets done. Each engine runs
 in a fresh process (its own peak memory; no allocator state shared), and the script prints the ratio of the
 two measured in this one invocation (the machine is noisy; never compare across invocations).
@@ -47,9 +47,9 @@ def _prepare(root: Path, n_train: int, vocab: int, seed: int, median: int, sigma
     import random
 
     from xstilts import records as R
-    from xstilts.micro import generate
-    from xstilts.modeling import load_tokenizer, train_tokenizer
-    from xstilts.pretrain import corpus_texts
+    from xstilts.data.micro import generate
+    from xstilts.models.modeling import load_tokenizer, train_tokenizer
+    from xstilts.models.pretrain import corpus_texts
     generate(root / "data", {"tasks": ["sst2", "mlm_corpus"], "languages": ["en"], "n_train": n_train,
                              "n_train_by_task": {}, "n_dev": 300, "n_test": 10, "n_mlm": 3000, "seed": seed})
     corpus = corpus_texts(root / "data", ["en"])
@@ -92,9 +92,9 @@ def _run(engine: str, root: str, args: dict, queue) -> None:
     from xstilts import env
     from xstilts import records as R
     from xstilts import tasks as T
-    from xstilts.features import encode, lengths
-    from xstilts.modeling import MultiTaskModel, build_micro_encoder, make_head
-    from xstilts.train import HParams, train, validate
+    from xstilts.train.features import encode, lengths
+    from xstilts.models.modeling import MultiTaskModel, build_micro_encoder, make_head
+    from xstilts.train.loop import HParams, train, validate
 
     env.set_threads(args["threads"])
     device = "cuda" if torch.cuda.is_available() and not args["cpu"] else "cpu"
@@ -102,7 +102,7 @@ def _run(engine: str, root: str, args: dict, queue) -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
     root = Path(root)
     if args["encoder"]:  # a trained encoder: fine-tuning learns within the benchmark's few steps
-        from xstilts.modeling import load_encoder
+        from xstilts.models.modeling import load_encoder
         base, tok = load_encoder(args["encoder"])
         c = base.config
         arch = {"hidden_size": c.hidden_size, "num_hidden_layers": c.num_hidden_layers,

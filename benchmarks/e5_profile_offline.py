@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 
     import yaml
 
-    from xstilts import loaders as L
+    from xstilts.data import loaders as L
 
     work = Path(a.workdir).resolve()
     data = work / "resources/data/hub"

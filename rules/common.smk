@@ -48,10 +48,10 @@ if (
     ]
 # data.bundle (config/small.yaml): real hub-schema rows committed under data/small/. Every file is checked
 # against SOURCES.tsv now, before any job: a missing or altered file stops the run here, naming the file and
-# the rebuild command (xstilts/bundle.py).
+# the rebuild command (xstilts/data/bundle/).
 BUNDLE_INPUT = []
 if config["data"].get("bundle"):
-    from xstilts import bundle as _B
+    from xstilts.data import bundle as _B
 
     try:
         _B.verify(config["data"]["bundle"])
@@ -127,6 +127,12 @@ elif all(t in TTASKS_TRAINED for t in SQUAD_UNIT):
 else:
     FT_UNITS = TTASKS_TRAINED
 ISEED = config["intermediate_seed"]
+# Decided once, here: where the perturbed test sets live (rules/perturb.smk writes them, fine-tuning and
+# retrieval read them; scripts get the path as a param, never as a string of their own) and how many GPUs a
+# compute job asks for (paper scale: one per job; the embedded and small profiles run on CPUs).
+PERTURBED = "resources/perturbed"
+HOMOGLYPHS = f"{PERTURBED}/homoglyphs.json"
+GPUS = 1 if config["scale"] == "paper" else 0
 
 
 def conda_env(stage):
@@ -240,6 +246,21 @@ def embeddings_path(encoder, itask, seed):
     )
 
 
+# Files of the one embedding job kind (embed_sentences in rules/retrieve.smk): every encoder in one job
+# (bundle_embeddings) or one job per encoder, keyed by the wildcards.
+if config.get("bundle_embeddings"):
+    EMBED_ENCODERS = [encoder_path(e, i) for e, i in runs()]
+    EMBED_OUTPUTS = [embeddings_path(e, i, ISEED) for e, i in runs()]
+    EMBED_LOG = "logs/embed_sentences/all.log"
+    EMBED_BENCHMARK = "logs/benchmarks/embed_sentences/all.tsv"
+else:
+    EMBED_ENCODERS = encoder_dir
+    EMBED_OUTPUTS = embeddings_path("{encoder}", "{itask}", "{seed}")
+    _EMBED_KEY = "encoder~{encoder}/itask~{itask}/seed~{seed}"
+    EMBED_LOG = f"logs/embed_sentences/{_EMBED_KEY}.log"
+    EMBED_BENCHMARK = f"logs/benchmarks/embed_sentences/{_EMBED_KEY}.tsv"
+
+
 def ft_targets(wildcards):
     if wildcards.ttask == "all":
         return TTASKS_TRAINED
@@ -288,7 +309,7 @@ def _perturb_families(w):
 def perturbed_manifests(tasks):
     """The manifests of the perturbed copies of `tasks` (inputs of the evaluating jobs)."""
     return [
-        f"resources/perturbed/task~{t}/family~{f}/manifest.json"
+        f"{PERTURBED}/task~{t}/family~{f}/manifest.json"
         for t in tasks
         if t in PERTURB_TASKS
         for f in PERTURB_FAMILY_UNITS
@@ -302,7 +323,7 @@ ATTACK_TASKS = ATTACK.get("tasks", []) if ATTACK.get("enabled") else []
 def attack_homoglyphs(tasks):
     """The homoglyph table, when the attack runs on one of `tasks` with the homoglyph family."""
     run = set(tasks) & set(ATTACK_TASKS) and "homoglyph" in ATTACK.get("families", [])
-    return ["resources/perturbed/homoglyphs.json"] if run else []
+    return [HOMOGLYPHS] if run else []
 
 
 def attack_transfer_input(w, tasks):

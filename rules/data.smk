@@ -84,7 +84,7 @@ else:
         resources:
             mem_mb=rule_mem_mb("translate_shard"),
             runtime=rule_runtime("translate_shard"),
-            gpu=1 if config["scale"] == "paper" else 0,
+            gpu=GPUS,
         params:
             mt=config["controls"].get("mt", {}),
         script:

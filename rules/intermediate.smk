@@ -24,7 +24,7 @@ rule train_intermediate:
     resources:
         mem_mb=rule_mem_mb("train_intermediate"),
         runtime=rule_runtime("train_intermediate"),
-        gpu=1 if config["scale"] == "paper" else 0,
+        gpu=GPUS,
     params:
         data=lambda w, input: os.path.dirname(input.data),
     script:

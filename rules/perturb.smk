@@ -15,7 +15,7 @@ rule homoglyph_table:
             else f"{MODELS}/encoder~pretrained"
         ),
     output:
-        "resources/perturbed/homoglyphs.json",
+        HOMOGLYPHS,
     log:
         "logs/homoglyph_table.log",
     conda:
@@ -28,12 +28,10 @@ rule perturb_testset:
     input:
         data=f"{DATA}/manifest.json",
         homoglyphs=lambda w: (
-            ["resources/perturbed/homoglyphs.json"]
-            if "homoglyph" in _perturb_families(w)
-            else []
+            [HOMOGLYPHS] if "homoglyph" in _perturb_families(w) else []
         ),
     output:
-        "resources/perturbed/task~{ttask}/family~{family}/manifest.json",
+        f"{PERTURBED}/task~{{ttask}}/family~{{family}}/manifest.json",
     log:
         "logs/perturb_testset/task~{ttask}/family~{family}.log",
     wildcard_constraints:

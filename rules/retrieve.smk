@@ -3,56 +3,34 @@
 # scoring reads the stored vectors, so changing k or the threshold protocol never re-embeds.
 
 
-if config.get("bundle_embeddings"):
-    # Embedded default: one job embeds with every encoder of the run (torch/transformers start-up, ~5 s, paid
-    # once instead of per encoder). It waits for the last intermediate model; the fine-tuning jobs keep the
-    # other core busy meanwhile. Paper scale keeps one (GPU) job per encoder.
-
-    rule embed_sentences:
-        input:
-            data=f"{DATA}/manifest.json",
-            encoder=[encoder_path(e, i) for e, i in runs()],
-            perturbed=perturbed_manifests(["tatoeba"]),
-        output:
-            embeddings=[embeddings_path(e, i, ISEED) for e, i in runs()],
-        log:
-            "logs/embed_sentences/all.log",
-        benchmark:
-            "logs/benchmarks/embed_sentences/all.tsv"
-        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
-        conda:
-            conda_env("retrieve")
-        threads: THREADS
-        resources:
-            mem_mb=rule_mem_mb("embed_sentences"),
-            runtime=rule_runtime("embed_sentences"),
-            gpu=1 if config["scale"] == "paper" else 0,
-        script:
-            "../scripts/embed_sentences.py"
-
-else:
-
-    rule embed_sentences:
-        input:
-            data=f"{DATA}/manifest.json",
-            encoder=encoder_dir,
-            perturbed=lambda w: perturbed_manifests(["tatoeba"]),
-        output:
-            embeddings=embeddings_path("{encoder}", "{itask}", "{seed}"),
-        log:
-            "logs/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.log",
-        benchmark:
-            "logs/benchmarks/embed_sentences/encoder~{encoder}/itask~{itask}/seed~{seed}.tsv"
-        priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
-        conda:
-            conda_env("retrieve")
-        threads: THREADS
-        resources:
-            mem_mb=rule_mem_mb("embed_sentences"),
-            runtime=rule_runtime("embed_sentences"),
-            gpu=1 if config["scale"] == "paper" else 0,
-        script:
-            "../scripts/embed_sentences.py"
+# config bundle_embeddings (embedded default): one job embeds with every encoder of the run (torch and
+# transformers start-up, ~5 s, paid once instead of per encoder). It waits for the last intermediate model;
+# the fine-tuning jobs keep the other core busy meanwhile. Otherwise (paper scale): one (GPU) job per encoder.
+# EMBED_* in common.smk hold the two layouts of the one rule's files.
+rule embed_sentences:
+    input:
+        data=f"{DATA}/manifest.json",
+        encoder=EMBED_ENCODERS,
+        perturbed=lambda w: perturbed_manifests(["tatoeba"]),
+    output:
+        embeddings=EMBED_OUTPUTS,
+    log:
+        EMBED_LOG,
+    benchmark:
+        EMBED_BENCHMARK
+    priority: 2  # as soon as its encoders exist (rules/intermediate.smk)
+    conda:
+        conda_env("retrieve")
+    threads: THREADS
+    resources:
+        mem_mb=rule_mem_mb("embed_sentences"),
+        runtime=rule_runtime("embed_sentences"),
+        gpu=GPUS,
+    params:
+        data=lambda w, input: os.path.dirname(input.data),
+        perturbed=PERTURBED,
+    script:
+        "../scripts/embed_sentences.py"
 
 
 rule retrieve_sentences:
@@ -75,6 +53,9 @@ rule retrieve_sentences:
         # BUCC mining at paper scale is ~400k x 400k per language: faiss on the GPU
         mem_mb=rule_mem_mb("retrieve_sentences"),
         runtime=rule_runtime("retrieve_sentences"),
-        gpu=1 if config["scale"] == "paper" else 0,
+        gpu=GPUS,
+    params:
+        data=lambda w, input: os.path.dirname(input.data),
+        perturbed=PERTURBED,
     script:
         "../scripts/retrieve_sentences.py"

@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from xstilts import aggregate as A
+from xstilts.report import aggregate as A
 from xstilts.records import atomic_write_text
 from xstilts.snake import start, write_json
 

@@ -2,7 +2,7 @@
 and the manifest marking that every task the run needs is prepared."""
 from pathlib import Path
 
-from xstilts.prepare import inventory_rows, write_inventory
+from xstilts.data.prepare import inventory_rows, write_inventory
 from xstilts.snake import start, write_json
 
 log = start(snakemake)

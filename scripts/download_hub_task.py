@@ -9,14 +9,14 @@ from xstilts.snake import start
 log = start(snakemake)  # sets the offline flags for every job; this download job lifts them for itself only
 params = snakemake.params
 loader = None
-if params.bundle:  # data.bundle: hub rows from the committed local bundle (xstilts.bundle), never the network
-    from xstilts.bundle import BundleLoader
+if params.bundle:  # data.bundle: hub rows from the committed local bundle (xstilts.data.bundle), never the network
+    from xstilts.data.bundle import BundleLoader
     loader = BundleLoader(params.bundle)
     log.info(f"reading hub tables from the local bundle {params.bundle} (checksums verified)")
 else:
     for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.pop(k, None)
-from xstilts.hub import download_task  # noqa: E402  (datasets is imported lazily, after the flags are lifted)
+from xstilts.data.hub import download_task  # noqa: E402  (datasets is imported lazily, after the flags are lifted)
 
 
 def no_fetch(url):

@@ -3,7 +3,7 @@
 from xstilts.snake import start
 
 log = start(snakemake)
-from xstilts.jobs import embed_sentences_many  # noqa: E402
+from xstilts.retrieve.job import embed_sentences_many  # noqa: E402
 
 
 def paths(v):
@@ -11,5 +11,6 @@ def paths(v):
     return [str(v)] if isinstance(v, str) else [str(p) for p in v]
 
 
-embed_sentences_many(snakemake.config, paths(snakemake.input.encoder), snakemake.input.data.rsplit("/", 1)[0],
-                     "resources/perturbed", paths(snakemake.output.embeddings), snakemake.threads, log=log.info)
+p = snakemake.params
+embed_sentences_many(snakemake.config, paths(snakemake.input.encoder), p.data, p.perturbed,
+                     paths(snakemake.output.embeddings), snakemake.threads, log=log.info)

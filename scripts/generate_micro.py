@@ -1,7 +1,7 @@
 """Rule generate_micro: the embedded micro benchmark, deterministic from the seed."""
 from pathlib import Path
 
-from xstilts import micro
+from xstilts.data import micro
 from xstilts.snake import start
 
 log = start(snakemake)

@@ -1,5 +1,5 @@
 """Rule homoglyph_table: the look-alike letters that survive this tokenizer's Unicode normalisation."""
-from xstilts.perturb_families import build_homoglyph_table_for
+from xstilts.perturb.families import build_homoglyph_table_for
 from xstilts.snake import start, write_json
 
 log = start(snakemake)

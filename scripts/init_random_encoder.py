@@ -9,7 +9,7 @@ log = start(snakemake)
 import torch  # noqa: E402
 from transformers import AutoConfig, AutoModelForMaskedLM  # noqa: E402
 
-from xstilts.modeling import load_tokenizer  # noqa: E402
+from xstilts.models.modeling import load_tokenizer  # noqa: E402
 
 src, out = snakemake.input[0], Path(snakemake.output[0])
 torch.manual_seed(snakemake.params.seed)

@@ -1,7 +1,7 @@
 """Rule perturb_testset: every severity of one family (or of all, family~all) on one target task's test sets."""
 from pathlib import Path
 
-from xstilts.perturb_sets import perturb_task, perturb_task_family
+from xstilts.perturb.sets import perturb_task, perturb_task_family
 from xstilts.snake import start, write_json
 
 log = start(snakemake)

@@ -1,10 +1,10 @@
 """Rule prepare_hub_task (offline): a downloaded task folder -> resources/data/hub/task~<task>/, with the
-machine-translated shards merged (MT control) and the MLM corpus sampled by temperature (xstilts.prepare)."""
+machine-translated shards merged (MT control) and the MLM corpus sampled by temperature (xstilts.data.prepare)."""
 import re
 from collections import defaultdict
 from pathlib import Path
 
-from xstilts.prepare import prepare_task
+from xstilts.data.prepare import prepare_task
 from xstilts.snake import start
 
 log = start(snakemake)

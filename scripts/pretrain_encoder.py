@@ -6,7 +6,7 @@ from xstilts import env
 from xstilts.snake import start
 
 log = start(snakemake)
-from xstilts.pretrain import pretrain_mlm  # noqa: E402
+from xstilts.models.pretrain import pretrain_mlm  # noqa: E402
 
 env.set_threads(snakemake.threads)
 init = snakemake.wildcards.encoder

@@ -4,11 +4,11 @@ from xstilts.records import write_examples
 from xstilts.snake import start, write_json
 
 log = start(snakemake)
-from xstilts.jobs import retrieve  # noqa: E402
+from xstilts.retrieve.job import score  # noqa: E402
 
 w = snakemake.wildcards
-res = retrieve(snakemake.config, snakemake.input.embeddings, snakemake.input.data.rsplit("/", 1)[0],
-               "resources/perturbed", snakemake.threads, log=log.info)
+p = snakemake.params
+res = score(snakemake.config, snakemake.input.embeddings, p.data, p.perturbed, snakemake.threads, log=log.info)
 res.update(env.provenance(snakemake.config, **dict(w.items())))
 # per-example statistics first: metrics.json is the "done" marker (the paired bootstrap reads both)
 write_examples(snakemake.output.examples, res.pop("examples"))

@@ -2,7 +2,7 @@
 from xstilts.snake import start
 
 log = start(snakemake)
-from xstilts.jobs import checkpoint_dir, checkpointer, train_intermediate  # noqa: E402
+from xstilts.train.jobs import checkpoint_dir, checkpointer, train_intermediate  # noqa: E402
 
 w = snakemake.wildcards
 ckpt = checkpoint_dir(snakemake.config, snakemake.output.model)  # resumable state survives a killed job

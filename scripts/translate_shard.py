@@ -1,10 +1,10 @@
 """Rule translate_shard: machine-translate shard k of n of an MT-control task's English training set into one
-language (xstilts.translate; GPU when present). prepare_hub_task merges the shards in order."""
+language (xstilts.data.translate; GPU when present). prepare_hub_task merges the shards in order."""
 import re
 from pathlib import Path
 
 from xstilts import records as R
-from xstilts import translate as X
+from xstilts.data import translate as X
 from xstilts.snake import start
 
 log = start(snakemake)

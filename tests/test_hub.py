@@ -1,4 +1,4 @@
-"""Hub data stage (xstilts.hub) offline: fake `load`/`fetch` hooks serve rows in the hub schemas of
+"""Hub data stage (xstilts.data.hub) offline: fake `load`/`fetch` hooks serve rows in the hub schemas of
 ../shared/HUB_SCHEMAS.md, built from the real fixture files in ../shared/fixtures/real (skipped when missing)."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from xstilts import hub as H
-from xstilts import loaders as L
+from xstilts.data import hub as H
+from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
 from xstilts.records import RecordError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xstilts import loaders as L
+from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
 from xstilts.records import RecordError
@@ -234,7 +234,7 @@ def test_xquad_json(real):
 
 def test_mlqa_jsonl(real):
     stats = {}
-    recs = L.qa_from_jsonl(real / "mlqa/de/mlqa.de.de.dev.first50.jsonl", stats=stats)
+    recs = L.qa_from_rows(L.jsonl_rows(real / "mlqa/de/mlqa.de.de.dev.first50.jsonl"), stats=stats)
     _valid(recs, "mlqa")
     assert len(recs) == 50 and stats == {"answers": 50}  # no offset needed repair
     assert recs[0]["id"] == "b6fc947411e98316fd0790477c4dc3bd97f4df4c"
@@ -451,7 +451,7 @@ def test_squad_v2(real):
 
 
 def test_hellaswag(real):
-    recs = L.hellaswag_from_jsonl(real / "intermediate/hellaswag/hf_dummy/hellaswag_val.jsonl")
+    recs = L.hellaswag_from_rows(L.jsonl_rows(real / "intermediate/hellaswag/hf_dummy/hellaswag_val.jsonl"))
     _valid(recs, "hellaswag")
     assert recs[0] == {"id": "24", "context": "A man is sitting on a roof.", "question": "he",
                        "choices": ["is using wrap to wrap a pair of skis.", "is ripping level tiles off.",
@@ -468,7 +468,7 @@ def test_hellaswag(real):
 
 
 def test_cosmosqa(real):
-    recs = L.cosmosqa_from_csv(real / "intermediate/cosmosqa/valid.first50.csv")
+    recs = L.cosmosqa_from_rows(L.csv_rows(real / "intermediate/cosmosqa/valid.first50.csv", L.COSMOSQA_COLUMNS))
     _valid(recs, "cosmosqa")
     assert len(recs) == 50
     assert recs[0]["question"] == "Why is this person asking about divorce ?"
@@ -482,7 +482,7 @@ def test_cosmosqa(real):
 
 
 def test_commonsenseqa(real):
-    recs = L.commonsenseqa_from_jsonl(real / "intermediate/commonsenseqa/dev_rand_split.first50.jsonl")
+    recs = L.commonsenseqa_from_rows(L.jsonl_rows(real / "intermediate/commonsenseqa/dev_rand_split.first50.jsonl"))
     _valid(recs, "commonsenseqa")
     assert len(recs) == 50
     assert recs[0] == {"id": "1afa02df02c908a558b4036e80242fac",
@@ -514,7 +514,7 @@ def test_truncated_jsonl_names_file_and_line(real, tmp_path):
     p = tmp_path / "mlqa.jsonl"
     p.write_text("\n".join(src[:3]) + "\n" + src[3][:200], encoding="utf-8")
     with pytest.raises(RecordError, match=rf"{re.escape(str(p))}:4: invalid JSON .*truncated"):
-        L.qa_from_jsonl(p)
+        L.qa_from_rows(L.jsonl_rows(p))
     q = tmp_path / "squad.json"
     q.write_text((real / "xquad/xquad.de.json").read_text(encoding="utf-8")[:3000], encoding="utf-8")
     with pytest.raises(RecordError, match=rf"{re.escape(str(q))}:\d+: invalid JSON"):
@@ -550,7 +550,7 @@ def test_malformed_rows_name_file_and_row(tmp_path):
     j.write_text(json.dumps({"id": "1", "question": "q", "choices": {"label": list("ABCDE"), "text": list("abcde")}})
                  + "\n", encoding="utf-8")
     with pytest.raises(RecordError, match=rf"{re.escape(str(j))}:1: missing field 'answerKey'"):
-        L.commonsenseqa_from_jsonl(j)
+        L.commonsenseqa_from_rows(L.jsonl_rows(j))
 
 
 # ------------------------------------------------------------------------------------------------------ write_task

@@ -1,4 +1,4 @@
-"""Tests for xstilts.metrics. Expected values are worked out by hand (shown in comments), never recomputed
+"""Tests for xstilts.train.metrics. Expected values are worked out by hand (shown in comments), never recomputed
 with the code under test; the only cross-check against an external implementation (seqeval) is optional."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from xstilts import metrics as M
+from xstilts.train import metrics as M
 from xstilts import tasks as T
 
 
@@ -295,7 +295,7 @@ def test_paired_bootstrap_errors():
 
 
 def test_mlqa_language_neutral_variant_for_synthetic_languages():
-    from xstilts.metrics import normalize_answer_mlqa, qa_scores
+    from xstilts.train.metrics import normalize_answer_mlqa, qa_scores
     # no article removal (unlike en), punctuation still stripped, whitespace tokens
     assert normalize_answer_mlqa("The Dog, sleeps!", None) == "the dog sleeps"
     assert normalize_answer_mlqa("The Dog, sleeps!", "en") == "dog sleeps"
@@ -314,7 +314,7 @@ def _sums(stats):
 
 @pytest.mark.parametrize("task_name", ["udpos", "panx"])
 def test_example_stats_reproduce_seqeval(task_name):
-    from xstilts import evaluate as E
+    from xstilts.train import evaluate as E
     task = T.get(task_name)
     labels = (["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"] if task_name == "panx"
               else ["ADJ", "NOUN", "VERB", "DET", "PUNCT"])
@@ -333,7 +333,7 @@ def test_example_stats_reproduce_seqeval(task_name):
 
 
 def test_example_stats_reproduce_accuracy_and_qa():
-    from xstilts import evaluate as E
+    from xstilts.train import evaluate as E
     rng = random.Random(3)
     recs = [{"id": f"x{i}", "text_a": "a", "text_b": "b", "label": rng.randrange(3)} for i in range(50)]
     preds = [rng.randrange(3) for _ in recs]

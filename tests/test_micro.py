@@ -1,4 +1,4 @@
-"""Tests of the embedded micro benchmark generator (xstilts.micro), on a reduced configuration."""
+"""Tests of the embedded micro benchmark generator (xstilts.data.micro), on a reduced configuration."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ import pytest
 
 from xstilts import records as R
 from xstilts import tasks as T
-from xstilts.micro import DEFAULTS, generate, resolve_config
-from xstilts.micro import world as W
+from xstilts.data.micro import DEFAULTS, generate, resolve_config
+from xstilts.data.micro import world as W
 
 SMALL = {"n_train": 45, "n_dev": 15, "n_test": 15, "n_mlm": 80, "bucc_sentences": 40, "bucc_gold": 12,
          "n_train_by_task": {"anli_plus": 60, "tydiqa": 30}}
@@ -457,7 +457,7 @@ def test_mlm_corpus_not_aligned(data):
 
 
 def test_cli(tmp_path):
-    from xstilts.micro.__main__ import main
+    from xstilts.data.micro.__main__ import main
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({**SMALL, "tasks": ["pawsx", "commonsenseqa"]}))
     assert main([str(tmp_path / "o"), "--seed", "5", "--config", str(cfg)]) == 0

@@ -5,10 +5,10 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from xstilts import features as F
-from xstilts import loaders as L
+from xstilts.train import features as F
+from xstilts.data import loaders as L
 from xstilts import tasks as T
-from xstilts.modeling import MultiTaskModel, build_micro_encoder, load_encoder, make_head, save_encoder, \
+from xstilts.models.modeling import MultiTaskModel, build_micro_encoder, load_encoder, make_head, save_encoder, \
     train_tokenizer
 
 ARCH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
@@ -38,7 +38,7 @@ def tok_dir(real, tmp_path_factory):
 
 
 def test_tokenizer_has_almost_no_unknowns_on_its_own_corpus(real, tok_dir):
-    from xstilts.modeling import load_tokenizer
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)
     ids = [i for t in fixture_texts(real) for i in tok(t, add_special_tokens=False)["input_ids"]]
     assert len(ids) > 10000
@@ -50,14 +50,14 @@ def test_tokenizer_has_almost_no_unknowns_on_its_own_corpus(real, tok_dir):
 
 def test_vocab_file_constructor_trap_is_avoided(tok_dir):
     """transformers 5: XLMRobertaTokenizer(vocab_file=...) ignores the file; our loader must not use it."""
-    from xstilts.modeling import load_tokenizer
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)
     ids = tok("Ich habe Hunger.", add_special_tokens=False)["input_ids"]
     assert tok.unk_token_id not in ids
 
 
 def test_tagging_labels_first_subtoken_on_real_chinese_and_arabic(real, tok_dir):
-    from xstilts.modeling import load_tokenizer
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)
     for name in ("zh_gsd", "ar_pud"):
         recs = L.udpos_from_conllu(next((real / "udpos").glob(f"{name}*.conllu")))[:20]
@@ -71,8 +71,8 @@ def test_tagging_labels_first_subtoken_on_real_chinese_and_arabic(real, tok_dir)
 def test_tagging_truncated_words_leave_prediction_and_gold(real, tok_dir):
     """XTREME's run_tag cuts a sentence's labels with its tokens: a word past max_length is neither predicted
     nor scored (issue 18 item 8; it used to be predicted as tag 0 and scored against its gold)."""
-    from xstilts import evaluate as E
-    from xstilts.modeling import load_tokenizer
+    from xstilts.train import evaluate as E
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)
     rec = L.udpos_from_conllu(next((real / "udpos").glob("en_ewt*.conllu")))[0]
     long = dict(rec, tokens=rec["tokens"] * 6, tags=rec["tags"] * 6)
@@ -103,8 +103,8 @@ def test_qa_windows_follow_xtreme_stride_and_question_cap(real, tok_dir):
     both windows and mapped back to the exact original text."""
     import numpy as np
 
-    from xstilts import evaluate as E
-    from xstilts.modeling import load_tokenizer
+    from xstilts.train import evaluate as E
+    from xstilts.models.modeling import load_tokenizer
     assert F.qa_limits(384) == (64, 128)
     tok = load_tokenizer(tok_dir)
     rec = next(r for r in L.squad_from_json(next((real / "xquad").glob("*.json"))) if r["answers"]["text"])
@@ -143,7 +143,7 @@ def test_qa_windows_follow_xtreme_stride_and_question_cap(real, tok_dir):
 
 
 def test_qa_answer_spans_roundtrip_on_real_xquad(real, tok_dir):
-    from xstilts.modeling import load_tokenizer
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(tok_dir)
     for lang in ("de", "zh"):
         recs = L.squad_from_json(real / "xquad" / f"xquad.{lang}.json")[:40]
@@ -201,7 +201,7 @@ def test_load_encoder_refuses_wrong_architecture_and_missing_tokenizer(tok_dir, 
 # ---------------------------------------------------------------------------------------------------------
 # Small-scale engine switches: frozen embeddings / bottom blocks, and the forward precision
 def _tiny_classifier(tok_dir, layers=3):
-    from xstilts.modeling import build_micro_encoder
+    from xstilts.models.modeling import build_micro_encoder
     mlm, tok = build_micro_encoder(tok_dir, {**ARCH, "num_hidden_layers": layers}, seed=0)
     head = make_head(T.get("sst2"), mlm.config.hidden_size, 2)
     return MultiTaskModel(mlm.base_model, {"sst2": head}, {"sst2": T.CLASSIFICATION}), tok
@@ -214,7 +214,7 @@ def _sst2_encoded(tok, n=64):
 
 
 def test_freeze_layers_trains_only_the_top_blocks_and_the_head(tok_dir):
-    from xstilts.train import HParams, train
+    from xstilts.train.loop import HParams, train
     model, tok = _tiny_classifier(tok_dir)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     hp = HParams(lr=1e-2, batch_size=8, max_steps=4, eval_every=100, freeze_embeddings=True, freeze_layers=2)
@@ -229,7 +229,7 @@ def test_freeze_layers_trains_only_the_top_blocks_and_the_head(tok_dir):
 
 
 def test_freeze_embeddings_alone_keeps_the_word_embeddings(tok_dir):
-    from xstilts.train import HParams, train
+    from xstilts.train.loop import HParams, train
     model, tok = _tiny_classifier(tok_dir, layers=2)
     w0 = model.encoder.get_input_embeddings().weight.detach().clone()
     pos0 = model.encoder.embeddings.position_embeddings.weight.detach().clone()
@@ -240,8 +240,8 @@ def test_freeze_embeddings_alone_keeps_the_word_embeddings(tok_dir):
 
 
 def test_precision_switch(tok_dir):
-    from xstilts import evaluate as E
-    from xstilts.train import uses_bf16
+    from xstilts.train import evaluate as E
+    from xstilts.env import uses_bf16
     assert uses_bf16("auto", "cpu") is False and uses_bf16("fp32", "cpu") is False
     assert uses_bf16("bf16", "cpu") is True
     with pytest.raises(ValueError, match="train.engine.precision: 'fp16'"):

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO
 from workflow import assert_image_drawn, copy_workflow, snakemake, snakemake_ok
 from test_report import EFFECT, make_inventory, make_sig, make_tidy
-from xstilts import metrics as M
+from xstilts.train import metrics as M
 from xstilts import records as R
 from xstilts.report import claims as C
 from xstilts.report import frozen as F
@@ -28,16 +28,24 @@ from xstilts.report import significance as S
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_metric_vec_is_metric_from_stats():
+def test_stats_scores_on_resample_rows_equal_row_by_row_scores():
+    """`stats.metric_from_stats` on arrays (one value per resample, as the bootstraps call it) gives, row by
+    row, what it gives on one row of plain numbers; zero denominators give 0; QA scores are (F1 + EM) / 2."""
+    from xstilts import stats
     rng = np.random.default_rng(0)
     for metric, keys in [("accuracy", ["correct", "n_units"]), ("f1", ["tp", "n_pred", "n_gold"]),
                          ("precision", ["tp", "n_pred", "n_gold"]), ("recall", ["tp", "n_pred", "n_gold"]),
                          ("em", ["em", "n_units"])]:
         sums = rng.integers(0, 20, size=(50, len(keys))).astype(float)
-        sums[0] = 0  # zero denominators give 0, as metric_from_stats
-        got = S.metric_vec(metric, {k: sums[:, i] for i, k in enumerate(keys)})
-        want = [M.metric_from_stats(metric, dict(zip(keys, row))) for row in sums]
+        sums[0] = 0  # zero denominators give 0
+        got = stats.metric_from_stats(metric, {k: sums[:, i] for i, k in enumerate(keys)})
+        want = [float(stats.metric_from_stats(metric, dict(zip(keys, map(float, row))))) for row in sums]
         np.testing.assert_allclose(got, want, atol=1e-9)
+        assert got[0] == 0.0
+    assert float(stats.task_score("xquad", {"f1": 3.0, "em": 1.0, "n_units": 4})) == pytest.approx(50.0)
+    assert float(stats.task_score("panx", {"tp": 2, "n_pred": 4, "n_gold": 2})) == pytest.approx(200 / 3)
+    counts = stats.resample_counts(np.random.default_rng(1), 7, 5)
+    assert counts.shape == (5, 7) and (counts.sum(1) == 7).all()
 
 
 def _cls(correct):
@@ -129,7 +137,7 @@ def test_compare_all_adds_the_controls_against_the_multitask_model(tmp_path):
 def test_bucc_is_paired_on_the_union_of_its_sparse_units(tmp_path):
     """BUCC's per-example files list only sources with a gold or an extracted pair; two models are paired on
     the union, a source one model lacks counting zero there, and the pooled delta is the F1 difference."""
-    from xstilts import metrics as M
+    from xstilts.train import metrics as M
 
     def row(i, tp, n_pred, n_gold):
         return dict(ttask="bucc", lang="de", split="test", family="clean", severity=0.0, id=f"de-{i}", pred="",

@@ -1,4 +1,4 @@
-"""Tests of xstilts.perturb on real text (shared/fixtures/real) in several scripts."""
+"""Tests of xstilts.perturb.core on real text (shared/fixtures/real) in several scripts."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REAL
 
-from xstilts import perturb as P
+from xstilts.perturb import core as P
 from xstilts import records as R
 from xstilts import tasks as T
 

@@ -1,4 +1,4 @@
-"""The families of xstilts.perturb_families and the per-family perturbation jobs, on real text
+"""The families of xstilts.perturb.families and the per-family perturbation jobs, on real text
 (shared/fixtures/real: German, Chinese, Arabic; SQuAD-format QA; CoNLL-U tagging) and UDHR article 1."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from xstilts import perturb as P
-from xstilts import perturb_families as F
-from xstilts import perturb_sets as PS
+from xstilts.perturb import core as P
+from xstilts.perturb import families as F
+from xstilts.perturb import sets as PS
 from xstilts import records as R
 from xstilts import tasks as T
 
@@ -315,7 +315,6 @@ def test_perturb_task_family_reports_not_applicable_languages(tmp_path):
 
 
 def test_variants_are_written_beside_the_default(tmp_path):
-    from xstilts import jobs
     data = tmp_path / "data"
     d = data / "task~xnli"
     recs = [{"id": f"p{i}", "text_a": "Der Mann liest ein Buch im Garten.", "text_b": "Ein Mann liest heute.",
@@ -330,6 +329,6 @@ def test_variants_are_written_beside_the_default(tmp_path):
                                                                  ("word_drop__hypothesis", "hypothesis")]
     hyp = R.read_jsonl(out / "variant~hypothesis" / "severity~1.0" / "seed~7" / "lang~de" / "test.jsonl")
     assert all(h["text_a"] == r["text_a"] and h["text_b"] != r["text_b"] for h, r in zip(hyp, recs))
-    found = jobs._perturbed_sets(tmp_path / "pert", "xnli")
+    found = PS.perturbed_sets(tmp_path / "pert", "xnli")
     assert [json.loads((p / "meta.json").read_text())["family"] for p in found] == ["word_drop",
                                                                                    "word_drop__hypothesis"]

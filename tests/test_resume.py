@@ -22,7 +22,7 @@ ARCH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "in
 # A job runner in a fresh interpreter, as Snakemake runs a script: what it prints last is the result.
 RUNNER = r"""
 import json, sys
-from xstilts import jobs
+from xstilts.train import jobs
 cfg = json.load(open(sys.argv[1]))
 kind, out, ckpt = sys.argv[2], sys.argv[3], sys.argv[4]
 if kind == "finetune":
@@ -42,9 +42,9 @@ print("DONE", flush=True)
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    from xstilts.micro import generate
-    from xstilts.modeling import build_micro_encoder, train_tokenizer
-    from xstilts.pretrain import corpus_texts
+    from xstilts.data.micro import generate
+    from xstilts.models.modeling import build_micro_encoder, train_tokenizer
+    from xstilts.models.pretrain import corpus_texts
     root = tmp_path_factory.mktemp("resume")
     data = root / "data"
     generate(data, {"tasks": ["xnli", "udpos", "mnli", "sst2", "mlm_corpus"], "languages": ["en", "xl"],
@@ -188,7 +188,7 @@ def test_mlm_control_killed_and_rerun_gives_identical_model(setup):
 
 
 def test_checkpoint_of_another_configuration_is_ignored(setup, tmp_path):
-    from xstilts.train import Checkpointer
+    from xstilts.train.loop import Checkpointer
     c = Checkpointer(tmp_path / "c", every=1, log=lambda m: msgs.append(m))
     msgs = []
     c.save({"fingerprint": "aaa", "step": 3})
@@ -204,8 +204,9 @@ def test_intermediate_head_is_discarded(setup, tmp_path):
     same whatever encoder it sits on, and nothing of the intermediate head is saved."""
     from safetensors import safe_open
 
-    from xstilts import env, jobs
-    from xstilts.modeling import load_encoder
+    from xstilts import env
+    from xstilts.train import jobs
+    from xstilts.models.modeling import load_encoder
     cfg = json.loads((setup / "cfg.json").read_text())
     cfg["train"]["engine"]["checkpoint_dir"] = None
     out = tmp_path / "inter"
@@ -230,8 +231,8 @@ def test_intermediate_head_is_discarded(setup, tmp_path):
 def test_feature_cache_reused_and_equal(setup):
     from xstilts import records as R
     from xstilts import tasks as T
-    from xstilts.features import encode, encode_cached
-    from xstilts.modeling import load_tokenizer
+    from xstilts.train.features import encode, encode_cached
+    from xstilts.models.modeling import load_tokenizer
     tok = load_tokenizer(setup / "encoder")
     recs, meta = R.load_split(setup / "data", "udpos", "en", "train")
     src = R.task_file(setup / "data", "udpos", "en", "train")
@@ -259,7 +260,7 @@ def test_checkpoint_holds_batch_queues_of_the_mt_control_size(tmp_path):
 
     import numpy as np
 
-    from xstilts.train import Checkpointer, queue_from_tensors, queue_to_tensors
+    from xstilts.train.loop import Checkpointer, queue_from_tensors, queue_to_tensors
     n, bs = 9_000_000, 32
     flat = np.random.default_rng(0).permutation(n).tolist()
     queue = [flat[i:i + bs] for i in range(0, n, bs)]  # the last batch is short
@@ -281,9 +282,9 @@ def test_mt_control_keeps_the_english_task_mixture(setup):
     language of that task's batches. Measured on the sampled batches of a real training run."""
     import copy
 
-    from xstilts import jobs
-    from xstilts.modeling import load_encoder
-    from xstilts.train import train
+    from xstilts.train import jobs
+    from xstilts.models.modeling import load_encoder
+    from xstilts.train.loop import train
     cfg = json.loads((setup / "cfg.json").read_text())
     encoder, tok = load_encoder(cfg["_encoder"])
     hp = jobs.hparams(cfg, "intermediate", "multitask")

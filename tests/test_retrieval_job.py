@@ -1,4 +1,4 @@
-"""Embed once, score from the stored vectors: xstilts.retrieval_job on a tiny hand-written data folder."""
+"""Embed once, score from the stored vectors: xstilts.retrieve.job on a tiny hand-written data folder."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from xstilts import records as R
-from xstilts import retrieval_job as J
-from xstilts import retrieve as RT
+from xstilts.retrieve import job as J
+from xstilts.retrieve import search as RT
 
 CFG = {"targets": ["tatoeba", "bucc"], "retrieval": {"k": 2},
        "perturb": {"families": ["word_drop"], "severities": [0.3], "seed": 7}}
@@ -88,7 +88,7 @@ def test_embed_once_then_score_equals_direct_computation(data, tmp_path):
     tat = [e for e in ex if e["ttask"] == "tatoeba" and e["family"] == "clean"]
     assert len(tat) == len(recs) and 100.0 * sum(e["correct"] for e in tat) / len(tat) == direct
     bucc_test = [e for e in ex if e["ttask"] == "bucc" and e["split"] == "test"]
-    from xstilts import metrics as M
+    from xstilts.train import metrics as M
     sums = {k: sum(e[k] for e in bucc_test) for k in ("tp", "n_pred", "n_gold")}
     assert M.metric_from_stats("recall", sums) == rows["bucc", "test", "clean", "recall"]
 

@@ -1,4 +1,4 @@
-"""Tests of xstilts.retrieve: exact k-NN (faiss vs numpy), Tatoeba, BUCC mining and thresholds, embed()."""
+"""Tests of xstilts.retrieve.search: exact k-NN (faiss vs numpy), Tatoeba, BUCC mining and thresholds, embed()."""
 from __future__ import annotations
 
 import zlib
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import REAL, REPO
-from xstilts import retrieve as R
+from xstilts.retrieve import search as R
 
 TATOEBA = REAL / "tatoeba"  # ../shared/fixtures/real; the tests using it request the `real` fixture
 
@@ -490,7 +490,7 @@ def test_embed_never_autocasts(tiny_model_and_tokenizer, monkeypatch):
 
 def test_bucc_example_stats_sum_to_bucc_score():
     """Per-source statistics (the paired bootstrap's units) give back bucc_score's P/R/F1 when summed."""
-    from xstilts import metrics as M
+    from xstilts.train import metrics as M
     cands = [("s1", "t1", 0.9), ("s2", "t9", 0.8), ("s3", "t3", 0.7), ("s4", "t4", 0.2), ("s5", "t5", 0.95)]
     gold = [("s1", "t1"), ("s3", "t3"), ("s4", "t4"), ("s6", "t6")]
     for thr in (0.0, 0.5, 0.85):

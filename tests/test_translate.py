@@ -1,12 +1,12 @@
-"""xstilts.translate: the MT control's translation library (no network: a tiny local seq2seq checkpoint)."""
+"""xstilts.data.translate: the MT control's translation library (no network: a tiny local seq2seq checkpoint)."""
 import gzip
 import json
 
 import pytest
 
-from xstilts import loaders as L
+from xstilts.data import loaders as L
 from xstilts import records as R
-from xstilts import translate as X
+from xstilts.data import translate as X
 
 import tiny_seq2seq
 
@@ -351,8 +351,8 @@ def test_classification_and_multiple_choice_field_by_field(real, sst2):
     mnli = [{"id": "m1", "text_a": "A man sleeps.", "text_b": "Nobody sleeps.", "label": 2}]
     out, _ = X.translate_records("mnli", mnli, tag, "de", **QUIET)
     assert out == [{"id": "m1", "text_a": "<de> A man sleeps.", "text_b": "<de> Nobody sleeps.", "label": 2}]
-    csqa = L.commonsenseqa_from_jsonl(real / "intermediate" / "commonsenseqa" / "dev_rand_split.first50.jsonl")[:5]
-    cosmos = L.cosmosqa_from_csv(real / "intermediate" / "cosmosqa" / "valid.first50.csv")[:5]
+    csqa = L.commonsenseqa_from_rows(L.jsonl_rows(real / "intermediate" / "commonsenseqa" / "dev_rand_split.first50.jsonl"))[:5]
+    cosmos = L.cosmosqa_from_rows(L.csv_rows(real / "intermediate" / "cosmosqa" / "valid.first50.csv", L.COSMOSQA_COLUMNS))[:5]
     for task, recs in (("commonsenseqa", csqa), ("cosmosqa", cosmos)):
         out, _ = X.translate_records(task, recs, tag, "de", **QUIET)
         for o, s in zip(out, recs):

@@ -4,7 +4,7 @@ Every error names the config key, and runs before any job starts (rules/common.s
 """
 from __future__ import annotations
 
-from . import tasks as T
+from xstilts import tasks as T
 
 
 class ConfigError(ValueError):
@@ -22,10 +22,10 @@ def itasks(config: dict) -> list[str]:
 def known_languages(source: str) -> list[str]:
     """Languages a data source can provide: the micro generator's, or the union of the XTREME tasks' (40)."""
     if source == "micro":
-        from .micro.world import LANGS
+        from xstilts.data.micro.world import LANGS
         return list(LANGS)
-    from . import hub
-    return sorted(set().union(*(getattr(hub, f"{t.upper()}_LANGS") for t in T.TARGET_TASKS)))
+    from xstilts.data import sources
+    return sorted(set().union(*(getattr(sources, f"{t.upper()}_LANGS") for t in T.TARGET_TASKS)))
 
 
 def check(config: dict) -> None:
@@ -91,7 +91,7 @@ def _check_mt(config: dict) -> None:
             raise ConfigError(f"config key controls.mt.source.{t}: unknown intermediate task {t!r}")
     if config["data"]["source"] != "hub":
         return
-    from .hub import PUBLISHED_MT, SOURCES
+    from xstilts.data.sources import PUBLISHED_MT, SOURCES
     for i, t in enumerate(config["controls"]["mt_tasks"]):
         src = sources.get(t, "model")
         if src == "published" and not any(p.convert in PUBLISHED_MT for p in SOURCES[t].parts):

@@ -91,13 +91,32 @@ def provenance(config: dict, **wildcards) -> dict:
             "model_id": config.get("model", {}).get("id")}
 
 
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def uses_bf16(precision: str, device) -> bool:
+    """Whether forward passes run under bf16 autocast for `precision` on `device` (see train HParams.precision):
+    a fact of the machine, so it lives here, beside `device_info`, for training and evaluation alike."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"config train.engine.precision: {precision!r} is not one of {list(PRECISIONS)}")
+    if precision == "auto":
+        import torch
+        return torch.device(device).type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return precision == "bf16"
+
+
+def autocast(precision: str, device):
+    """The autocast context for `precision` on `device`."""
+    import torch
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=uses_bf16(precision, device))
+
+
 def device_info(precision: str = "auto") -> dict:
     """The device a job computed on and the dtype of its forward passes (provenance of every metrics file)."""
     import platform
 
     import torch
 
-    from .train import uses_bf16
     if torch.cuda.is_available():
         kind, name = "cuda", torch.cuda.get_device_name(0)
     else:

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from . import tasks as T
+from xstilts import tasks as T
 
 
 class RecordError(ValueError):

@@ -8,7 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import env
+from xstilts import env
 
 
 def start(snakemake) -> logging.Logger:
@@ -40,7 +40,7 @@ def start(snakemake) -> logging.Logger:
 
 
 def write_json(path, obj) -> None:
-    from .records import atomic_write_text
+    from xstilts.records import atomic_write_text
     atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
@@ -87,6 +87,6 @@ def claim_locks(workdir=".", log=None) -> str:
         status = "cleared"
     base.mkdir(parents=True, exist_ok=True)
     pid = os.getpid()
-    from .records import atomic_write_text
+    from xstilts.records import atomic_write_text
     atomic_write_text(owner, json.dumps({"pid": pid, "start": _proc_start(pid), "host": socket.gethostname()}))
     return status

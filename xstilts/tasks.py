@@ -99,3 +99,8 @@ def get(name: str) -> Task:
         return TASKS[name]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
+
+
+def lang_order(langs) -> list[str]:
+    """Languages in the order every meta.json and inventory lists them: English first, then sorted codes."""
+    return sorted(set(langs), key=lambda lang: (lang != "en", lang))

@@ -1,4 +1,5 @@
-"""The paper's generated outputs: tables, claims, numbers and figures, from the tidy results and the inventory.
+"""Report stage. Takes: the tidy results, the data inventory, per-example statistics (significance, robustness).
+Gives: the paper's generated tables, claims, numbers and figures, every file written atomically.
 
     from xstilts.report import make_all, load_tidy, load_inventory
     paths = make_all(load_tidy("results/tidy.tsv"), load_inventory("results/inventory.json"), "paper")
@@ -14,43 +15,21 @@ writes (under `outdir`, every file atomically):
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 
-SCHEMA_PATH = Path(__file__).with_name("inventory.schema.json")
-
-
-@lru_cache(maxsize=1)
-def inventory_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-
-
-def validate_inventory(inventory: dict) -> dict:
-    """Raise jsonschema.ValidationError (with the failing path) unless `inventory` matches the schema."""
-    jsonschema.validate(inventory, inventory_schema(), cls=jsonschema.Draft202012Validator)
-    return inventory
-
-
-def load_inventory(path) -> dict:
-    return validate_inventory(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def load_tidy(path) -> pd.DataFrame:
-    """Read results/tidy.tsv (tab-separated, as the aggregate rule writes it)."""
-    from .tables import check_tidy
-    return check_tidy(pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""]))
+from xstilts.report.inputs import SCHEMA_PATH, inventory_schema, load_inventory, load_tidy, validate_inventory
 
 
 def make_all(tidy_df: pd.DataFrame, inventory: dict, outdir, significance: pd.DataFrame | None = None) -> list[Path]:
     """Write every generated table, the claims, numbers.tex and the figures; return the paths written.
     `significance`: the paired-bootstrap table (xstilts.report.significance), marks beside the deltas."""
-    from .claims import evaluate_claims, write_claims
-    from .figures import write_figures
-    from .tables import check_tidy, provenance, robustness, write_numbers, write_tables
+    from xstilts.report.claims import evaluate_claims, write_claims
+    from xstilts.report.figures import write_figures
+    from xstilts.report.numbers import write_numbers
+    from xstilts.report.tables import check_tidy, robustness
+    from xstilts.report.typeset import provenance, write_tables
 
     validate_inventory(inventory)
     tidy = check_tidy(tidy_df)

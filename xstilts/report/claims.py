@@ -39,8 +39,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import tasks as T
-from . import tables as tb
+from xstilts import tasks as T
+from xstilts.report import tables as tb
+from xstilts.report import typeset as ts
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -126,7 +127,7 @@ class Evidence:
         mc = tb._main_clean(ts)
         sig = None
         if significance is not None and not significance.empty:
-            from .significance import POOLED
+            from xstilts.report.significance import POOLED
             sig = significance[(significance["lang"] == POOLED) & (significance["encoder"] == tb.MAIN_ENCODER)]
         return cls(inventory=inventory, scale=inventory["scale"], dev=tb.dev_deltas(df, ts),
                    xtreme=tb.xtreme_test(df, ts), controls=tb.controls(df, ts),
@@ -558,7 +559,7 @@ CLAIM_RULES = [c01_start_model, c02_target_count, c03_max_languages, c04_squad_g
 def evaluate_claims(tidy: pd.DataFrame, inventory: dict, significance: pd.DataFrame | None = None) -> list[Claim]:
     """`significance`: the paired-bootstrap table (xstilts.report.significance); without it every comparison
     is "inconclusive" (no interval)."""
-    from . import validate_inventory
+    from xstilts.report.inputs import validate_inventory
     validate_inventory(inventory)
     ev = Evidence.from_results(tidy, inventory, significance)
     return [rule(ev) for rule in CLAIM_RULES]
@@ -592,16 +593,16 @@ def write_claims(claims: list[Claim], outdir, provenance: str = "") -> list[Path
            "from the project brief and could not be checked against the paper's body.", ""]
     paths.append(tb.atomic_write_text(outdir / "claims.md", "\n".join(md)))
     header = ["ID", "Claim", "Paper", "This run", "Verdict", "Scale", "Basis"]
-    body = [[c.id, tb.tex_escape(c.claim), tb.tex_escape(c.paper), tb.tex_escape(c.value),
-             tb.tex_escape(c.verdict), tb.tex_escape(c.scale), tb.tex_escape(c.basis)] for c in claims]
+    body = [[c.id, ts.tex_escape(c.claim), ts.tex_escape(c.paper), ts.tex_escape(c.value),
+             ts.tex_escape(c.verdict), ts.tex_escape(c.scale), ts.tex_escape(c.basis)] for c in claims]
     caption = (r"The paper's claims and this run's verdicts. Descriptive claims (the paper's setup) are shown, "
                r"not judged. A comparison is supported only with an effect of at least "
                rf"{MIN_EFFECT:g} point in the claimed direction and a paired-bootstrap 95\% interval that "
                r"excludes 0, else inconclusive; at reduced scales only the direction is judged, at paper scale "
                rf"a gain must also lie within {GAIN_TOLERANCE:g} points of the paper's value. "
-               + tb.tex_escape(counts) + ".")
+               + ts.tex_escape(counts) + ".")
     colspec = r"@{}l p{3.6cm} p{1.3cm} p{3.4cm} p{1.8cm} l p{4.2cm}@{}"
-    tex = tb.render_table(colspec, header, body, caption, "tab:claims", provenance).replace(
+    tex = ts.render_table(colspec, header, body, caption, "tab:claims", provenance).replace(
         "\\small", "\\footnotesize", 1)
     paths.append(tb.atomic_write_text(outdir / "claims.tex", tex))
     return paths

@@ -16,8 +16,8 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import tasks as T
-from . import tables as tb
+from xstilts import tasks as T
+from xstilts.report import tables as tb
 
 FORMATS = ("pdf", "png")
 DPI = 200

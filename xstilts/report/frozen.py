@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..records import atomic_write_bytes, atomic_write_text
+from xstilts.records import atomic_write_bytes, atomic_write_text
 
 FILES = {"tidy": "tidy.tsv", "inventory": "inventory.json", "significance": "significance.tsv"}
 MODES = ("auto", "results", "frozen")
@@ -69,7 +69,7 @@ def tidy_records(df: pd.DataFrame) -> list[dict]:
 def validate_tidy_file(path) -> pd.DataFrame:
     """Read a tidy TSV and validate every row against rules/schemas/results.schema.yaml; errors name the file
     and the row."""
-    from ..aggregate import validate_rows
+    from xstilts.report.aggregate import validate_rows
     df = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""],
                      dtype={"config_hash": str, "git_rev": str})
     try:
@@ -82,8 +82,8 @@ def validate_tidy_file(path) -> pd.DataFrame:
 def freeze(results_dir, frozen_dir) -> list[Path]:
     """Copy the run's results into the frozen folder after checking them; every file atomically, plus a
     manifest.json (sha256 and size of each file, the run's provenance)."""
-    from . import load_inventory
-    from .significance import read_significance
+    from xstilts.report.inputs import load_inventory
+    from xstilts.report.significance import read_significance
     src = paths(results_dir)
     missing = [p for p in src.values() if not Path(p).exists()]
     if missing:

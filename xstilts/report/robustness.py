@@ -9,9 +9,9 @@ severity, divided by that severity (1 = no loss at any severity).
 
 Paired bootstrap (`bootstrap_vs_baseline`): for each intermediate model, target, family and severity, the
 difference of its relative drop from the baseline's (model - baseline; negative = more robust), pooled over
-the perturbed languages and averaged over seeds. Each resample draws examples (lang, id) with replacement, jointly for the four
-systems (baseline clean and perturbed, model clean and perturbed), and recomputes the corpus metrics from
-the summed statistics, as `metrics.paired_bootstrap_stats` does for one difference.
+the perturbed languages and averaged over seeds. Each resample draws examples (lang, id) with replacement,
+jointly for the four systems (baseline clean and perturbed, model clean and perturbed), and recomputes the
+corpus metrics from the summed statistics (`xstilts.stats`: the resampler and scores the significance table uses).
 
 Attack rows (families "attack", "attack_transfer") come from the tidy table (`attack_table`).
 """
@@ -23,12 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import tasks as T
-from ..aggregate import wildcards_of
-from ..records import atomic_write_text, read_examples
-from . import tables as tb
+from xstilts import stats
+from xstilts import tasks as T
+from xstilts.report.aggregate import wildcards_of
+from xstilts.records import atomic_write_text, read_examples
+from xstilts.report import tables as tb
+from xstilts.report import typeset as ts
 
-STATS = ["correct", "n_units", "tp", "n_pred", "n_gold", "f1", "em"]
+STATS = list(stats.STAT_KEYS)
 GROUP = ["encoder", "itask", "seed", "ttask", "lang", "split", "family", "severity"]
 N_BOOT = 1000
 ATTACK_FAMILIES = ("attack", "attack_transfer")
@@ -55,21 +57,6 @@ def load_examples(paths) -> pd.DataFrame:
     return df
 
 
-def score_of(ttask: str, sums: dict) -> np.ndarray | float:
-    """The XTREME score from summed statistics (arrays allowed: one value per resample).
-    Mirrors metrics.metric_from_stats (tested against it); QA = (F1 + EM) / 2."""
-    def div(a, b):
-        b = np.asarray(b, dtype=float)
-        return np.where(b > 0, 100.0 * np.asarray(a, dtype=float) / np.where(b > 0, b, 1.0), 0.0)
-    t = T.get(ttask)
-    if t.format == T.SPAN_QA:
-        return (div(sums["f1"], sums["n_units"]) + div(sums["em"], sums["n_units"])) / 2
-    if t.metric == "accuracy":
-        return div(sums["correct"], sums["n_units"])
-    p, r = div(sums["tp"], sums["n_pred"]), div(sums["tp"], sums["n_gold"])
-    return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1.0), 0.0)
-
-
 def _paired(ex: pd.DataFrame) -> pd.DataFrame:
     """Perturbed test rows joined with the clean test row of the same model, task, language and id."""
     test = ex[ex["split"] == "test"]
@@ -89,8 +76,8 @@ def summary(ex: pd.DataFrame) -> pd.DataFrame:
     agg = pr.groupby(GROUP, sort=True).agg(
         n=("id", "size"), flip_rate=("flip", "mean"),
         **{s: (s, "sum") for s in STATS}, **{f"c_{s}": (f"c_{s}", "sum") for s in STATS}).reset_index()
-    agg["perturbed"] = [float(score_of(t, {s: r[s] for s in STATS})) for t, (_, r) in zip(agg["ttask"], agg.iterrows())]
-    agg["clean"] = [float(score_of(t, {s: r[f"c_{s}"] for s in STATS})) for t, (_, r) in zip(agg["ttask"], agg.iterrows())]
+    agg["perturbed"] = [float(stats.task_score(t, {s: r[s] for s in STATS})) for t, (_, r) in zip(agg["ttask"], agg.iterrows())]
+    agg["clean"] = [float(stats.task_score(t, {s: r[f"c_{s}"] for s in STATS})) for t, (_, r) in zip(agg["ttask"], agg.iterrows())]
     agg["drop"] = agg["clean"] - agg["perturbed"]
     agg["rel_drop"] = 100 * agg["drop"] / agg["clean"].where(agg["clean"] != 0)
     agg["flip_rate"] *= 100
@@ -113,7 +100,7 @@ def auc(summ: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rel_drop(ttask, clean_sums, pert_sums):
-    c, p = score_of(ttask, clean_sums), score_of(ttask, pert_sums)
+    c, p = stats.task_score(ttask, clean_sums), stats.task_score(ttask, pert_sums)
     return np.where(c > 0, 100 * (c - p) / np.where(c > 0, c, 1.0), np.nan)
 
 
@@ -170,9 +157,7 @@ def bootstrap_vs_baseline(ex: pd.DataFrame, n: int = N_BOOT, seed: int = 0,
             mats = [[clean_m[aligned[i]], pert_m[aligned[i]], clean_m[aligned[ns + i]], pert_m[aligned[ns + i]]]
                     for i in range(ns)]
             if k not in counts_of:
-                # how often each example is drawn in each resample (bincount of row-offset draws: fast)
-                draws = rng.integers(0, k, size=(n, k)) + (np.arange(n) * k)[:, None]
-                counts_of[k] = np.bincount(draws.ravel(), minlength=n * k).reshape(n, k).astype(float)
+                counts_of[k] = stats.resample_counts(rng, k, n)
 
             def rel_drops(sums4):  # 4 arrays (rows x stats) -> (model, baseline) relative drops
                 d = [dict(zip(STATS, x.T)) for x in sums4]
@@ -186,7 +171,7 @@ def bootstrap_vs_baseline(ex: pd.DataFrame, n: int = N_BOOT, seed: int = 0,
                 rm, rb = rel_drops(np.split(counts_of[k] @ np.hstack(m), 4, axis=1))
                 boot += (rm - rb) / ns
             boot = boot[~np.isnan(boot)]
-            lo, hi = (np.percentile(boot, [2.5, 97.5]) if len(boot) else (math.nan, math.nan))
+            lo, hi = stats.interval(boot) if len(boot) else (math.nan, math.nan)
             out.append({**dict(zip(keys, key)), "itask": itask, "n_seeds": ns, "n_examples": k,
                         "rel_drop": rd_m, "rel_drop_baseline": rd_b, "diff": rd_m - rd_b, "low": float(lo),
                         "high": float(hi), "p": float(np.mean(boot >= 0)) if len(boot) else math.nan})
@@ -214,7 +199,7 @@ def write_analysis(ex: pd.DataFrame, tidy: pd.DataFrame, outdir, inventory: dict
     au = auc(summ)
     bs = bootstrap_vs_baseline(ex)
     at = attack_table(tidy)
-    prov = tb.provenance(tidy, inventory)
+    prov = ts.provenance(tidy, inventory)
     paths = [tb.write_csv(summ, outdir / "tables" / "robustness_examples.csv"),
              tb.write_csv(au, outdir / "tables" / "robustness_auc.csv"),
              tb.write_csv(bs, outdir / "tables" / "robustness_bootstrap.csv"),
@@ -222,9 +207,18 @@ def write_analysis(ex: pd.DataFrame, tidy: pd.DataFrame, outdir, inventory: dict
     paths.append(atomic_write_text(outdir / "tables" / "robustness_bootstrap.tex", _bootstrap_tex(bs, prov)))
     paths.append(atomic_write_text(outdir / "tables" / "robustness_flips.tex", _flips_tex(summ, au, prov)))
     paths.append(atomic_write_text(outdir / "tables" / "robustness_attack.tex", _attack_tex(at, prov)))
-    from . import figures as fg
+    from xstilts.report import figures as fg
     paths += plot_severity(summ, outdir, fg)
     return paths
+
+
+def _no_results(caption: str, label: str, prov: str) -> str:
+    return ts.render_table("l", ["--"], [["no perturbed per-example results"]], caption, label, prov)
+
+
+def _at_largest_severity(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows at the largest severity of their (target, family)."""
+    return frame[frame["severity"] == frame.groupby(["ttask", "family"])["severity"].transform("max")]
 
 
 def _bootstrap_tex(bs: pd.DataFrame, prov: str) -> str:
@@ -235,16 +229,15 @@ def _bootstrap_tex(bs: pd.DataFrame, prov: str) -> str:
                r"interval excludes 0. Relative drops are means over the fine-tuning seeds, resampled jointly. Every "
                r"severity: robustness\_bootstrap.csv.")
     if main.empty:
-        return tb.render_table("l", ["--"], [["no perturbed per-example results"]], caption, "tab:robustness-boot",
-                               prov)
-    top = main[main["severity"] == main.groupby(["ttask", "family"])["severity"].transform("max")]
+        return _no_results(caption, "tab:robustness-boot", prov)
+    top = _at_largest_severity(main)
     fams = sorted(top["family"].unique())
-    header = ["target", "model"] + [tb.tex_escape(f) for f in fams]
+    header = ["target", "model"] + [ts.tex_escape(f) for f in fams]
     body = []
     for t in tb._ordered(top["ttask"].unique(), T.TARGET_TASKS):
         sub = top[top["ttask"] == t]
         for it in _itasks(sub["itask"].unique()):
-            cells = [tb.tex_escape(t), tb._name(it, tb.ITASK_NAMES)]
+            cells = [ts.tex_escape(t), ts._name(it, tb.ITASK_NAMES)]
             for f in fams:
                 r = sub[(sub["itask"] == it) & (sub["family"] == f)]
                 if r.empty:
@@ -252,10 +245,10 @@ def _bootstrap_tex(bs: pd.DataFrame, prov: str) -> str:
                     continue
                 d, lo, hi = r["diff"].iloc[0], r["low"].iloc[0], r["high"].iloc[0]
                 sig = not (math.isnan(lo) or lo <= 0 <= hi)
-                cells.append(tb.fmt(d, signed=True, bold=sig) + rf"\,{{\scriptsize[{lo:+.1f}, {hi:+.1f}]}}")
+                cells.append(ts.fmt(d, signed=True, bold=sig) + rf"\,{{\scriptsize[{lo:+.1f}, {hi:+.1f}]}}")
             body.append(cells)
         body.append("midrule")
-    return tb.render_table("ll" + "r" * len(fams), header, body, caption, "tab:robustness-boot", prov)
+    return ts.render_table("ll" + "r" * len(fams), header, body, caption, "tab:robustness-boot", prov)
 
 
 def _flips_tex(summ: pd.DataFrame, au: pd.DataFrame, prov: str) -> str:
@@ -265,21 +258,20 @@ def _flips_tex(summ: pd.DataFrame, au: pd.DataFrame, prov: str) -> str:
                r"loss), per family; mean over targets, perturbed languages and seeds. Per task, language, "
                r"severity and seed: robustness\_examples.csv, robustness\_auc.csv.")
     if main.empty:
-        return tb.render_table("l", ["--"], [["no perturbed per-example results"]], caption, "tab:robustness-flips",
-                               prov)
-    top = main[main["severity"] == main.groupby(["ttask", "family"])["severity"].transform("max")]
+        return _no_results(caption, "tab:robustness-flips", prov)
+    top = _at_largest_severity(main)
     a = au[au["encoder"] == tb.MAIN_ENCODER]
     fams = sorted(top["family"].unique())
-    header = ["model"] + [tb.tex_escape(f) for f in fams]
+    header = ["model"] + [ts.tex_escape(f) for f in fams]
     body = []
     for it in _itasks(top["itask"].unique()):
-        cells = [tb._name(it, tb.ITASK_NAMES)]
+        cells = [ts._name(it, tb.ITASK_NAMES)]
         for f in fams:
             fl = top[(top["itask"] == it) & (top["family"] == f)]["flip_rate"].mean()
             ar = a[(a["itask"] == it) & (a["family"] == f)]["auc"].mean()
-            cells.append(f"{tb.fmt(fl)} / {tb.fmt(ar, digits=3)}")
+            cells.append(f"{ts.fmt(fl)} / {ts.fmt(ar, digits=3)}")
         body.append(cells)
-    return tb.render_table("l" + "r" * len(fams), header, body, caption, "tab:robustness-flips", prov)
+    return ts.render_table("l" + "r" * len(fams), header, body, caption, "tab:robustness-flips", prov)
 
 
 def _attack_tex(at: pd.DataFrame, prov: str) -> str:
@@ -290,7 +282,7 @@ def _attack_tex(at: pd.DataFrame, prov: str) -> str:
                r"example; mean over the attacked languages and seeds.")
     main = at[at["encoder"] == tb.MAIN_ENCODER]
     if main.empty:
-        return tb.render_table("l", ["--"], [["no attack results"]], caption, "tab:attack", prov)
+        return ts.render_table("l", ["--"], [["no attack results"]], caption, "tab:attack", prov)
     header = ["target", "model", "acc.\\ attacked", "success", "words", "queries", "acc.\\ transfer",
               "success transfer"]
     body = []
@@ -300,12 +292,12 @@ def _attack_tex(at: pd.DataFrame, prov: str) -> str:
                 r = main[(main["ttask"] == t) & (main["itask"] == it) & (main["family"] == fam)
                          & (main["metric"] == metric)]["value"]
                 return r.mean() if len(r) else math.nan
-            body.append([tb.tex_escape(t), tb._name(it, tb.ITASK_NAMES), tb.fmt(v("attack", "accuracy")),
-                         tb.fmt(v("attack", "attack_success_rate")), tb.fmt(v("attack", "attack_words_changed")),
-                         tb.fmt(v("attack", "attack_queries")), tb.fmt(v("attack_transfer", "accuracy")),
-                         tb.fmt(v("attack_transfer", "attack_success_rate"))])
+            body.append([ts.tex_escape(t), ts._name(it, tb.ITASK_NAMES), ts.fmt(v("attack", "accuracy")),
+                         ts.fmt(v("attack", "attack_success_rate")), ts.fmt(v("attack", "attack_words_changed")),
+                         ts.fmt(v("attack", "attack_queries")), ts.fmt(v("attack_transfer", "accuracy")),
+                         ts.fmt(v("attack_transfer", "attack_success_rate"))])
         body.append("midrule")
-    return tb.render_table("llrrrrrr", header, body, caption, "tab:attack", prov)
+    return ts.render_table("llrrrrrr", header, body, caption, "tab:attack", prov)
 
 
 def plot_severity(summ: pd.DataFrame, outdir, fg) -> list[Path]:

@@ -11,10 +11,9 @@ target, split, seed), clean data only:
   resampled per language (stratified; the same draws as the per-language rows), so the pooled delta equals
   the difference of the task scores that the tables report.
 
-Each resample recomputes the corpus metric from summed statistics (`metric_vec`, the rules of
-`metrics.metric_from_stats` vectorised), which is
-right for span F1 where a mean of per-sentence F1 would not be. Resampling is vectorised: a resample is a
-vector of counts per example, and sums = counts @ stats. Each comparison draws from its own generator,
+Each resample recomputes the corpus metric from summed statistics (`xstilts.stats`, shared with the
+metrics and the robustness analysis), which is right for span F1 where a mean of per-sentence F1 would not
+be. Resampling is vectorised: a resample is a vector of counts per example, and sums = counts @ stats. Each comparison draws from its own generator,
 seeded from the configured seed and the comparison's key, so the numbers do not depend on which comparisons
 run or in what order.
 
@@ -30,52 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import tasks as T
-from ..aggregate import wildcards_of
-from ..records import atomic_write_text
+from xstilts import stats
+from xstilts.report.aggregate import wildcards_of
+from xstilts.records import atomic_write_text
 
 COLUMNS = ["encoder", "itask", "reference", "ttask", "split", "seed", "lang", "delta", "low", "high", "p",
            "significant", "n_examples", "n_langs", "n_resamples"]
-STAT_KEYS = ("correct", "n_units", "tp", "n_pred", "n_gold", "f1", "em")
-QA_TARGETS = ("xquad", "mlqa", "tydiqa")
 REFERENCE = "baseline"
-ALPHA = 0.05  # two-sided: "significant" = the 95% interval excludes 0
+ALPHA = stats.ALPHA
 POOLED = "all"
-
-
-def score_metrics(ttask: str) -> tuple[str, ...]:
-    """The metrics whose mean is the XTREME score of one language (as tables.language_scores)."""
-    return ("f1", "em") if ttask in QA_TARGETS else (T.get(ttask).metric,)
-
-
-def metric_vec(metric: str, cols: dict[str, np.ndarray]) -> np.ndarray:
-    """`metrics.metric_from_stats` on many rows of summed statistics at once (cols: key -> array); the same
-    rules, checked equal to it in tests."""
-    def div(a, b):
-        return np.where(b > 0, 100.0 * a / np.where(b > 0, b, 1.0), 0.0)
-    if metric == "accuracy":
-        return div(cols["correct"], cols["n_units"])
-    if "tp" in cols and metric in ("f1", "precision", "recall"):
-        p, r = div(cols["tp"], cols["n_pred"]), div(cols["tp"], cols["n_gold"])
-        if metric == "precision":
-            return p
-        if metric == "recall":
-            return r
-        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1.0), 0.0)
-    if metric in ("f1", "em"):
-        return div(cols[metric], cols["n_units"])
-    raise ValueError(f"no rule for metric {metric!r} with statistics {sorted(cols)}")
-
-
-def _score_of(ttask: str, keys: list[str], sums: np.ndarray) -> np.ndarray:
-    """XTREME score per row of summed statistics (rows: resamples)."""
-    cols = {k: sums[:, i] for i, k in enumerate(keys)}
-    mets = score_metrics(ttask)
-    return sum(metric_vec(m, cols) for m in mets) / len(mets)
-
-
-def _matrix(rows: list[dict], keys: list[str]) -> np.ndarray:
-    return np.array([[float(r.get(k) or 0.0) for k in keys] for r in rows], dtype=float)
 
 
 def _resampled(ttask: str, base: dict[str, list[dict]], other: dict[str, list[dict]], n: int,
@@ -92,23 +54,22 @@ def _resampled(ttask: str, base: dict[str, list[dict]], other: dict[str, list[di
         b, o = base[lang], other[lang]
         if len(b) != len(o) or not b:
             raise ValueError(f"paired bootstrap ({ttask}, {lang}): {len(b)} vs {len(o)} examples")
-        keys = sorted({k for r in b + o for k, v in r.items() if v is not None and k in STAT_KEYS})
-        a_m, o_m = _matrix(b, keys), _matrix(o, keys)
-        m = len(b)
-        idx = rng.integers(0, m, size=(n, m))
-        # counts of each example in each resample (the same draws as metrics.paired_bootstrap_stats)
-        counts = np.bincount((np.arange(n)[:, None] * m + idx).ravel(), minlength=n * m).reshape(n, m)
-        counts = counts.astype(float)
-        deltas = _score_of(ttask, keys, counts @ o_m) - _score_of(ttask, keys, counts @ a_m)
-        full = float(_score_of(ttask, keys, o_m.sum(0, keepdims=True))[0]
-                     - _score_of(ttask, keys, a_m.sum(0, keepdims=True))[0])
+        keys = stats.stat_keys(b, o)
+        a_m, o_m = stats.stat_matrix(b, keys), stats.stat_matrix(o, keys)
+
+        def score(sums):  # rows of summed statistics -> XTREME score per row
+            return stats.task_score(ttask, dict(zip(keys, sums.T)))
+
+        counts = stats.resample_counts(rng, len(b), n)
+        deltas = score(counts @ o_m) - score(counts @ a_m)
+        full = float(score(o_m.sum(0, keepdims=True))[0] - score(a_m.sum(0, keepdims=True))[0])
         out[lang] = (full, deltas)
     return out
 
 
 def _summary(full: float, deltas: np.ndarray, n_examples: int, n_langs: int) -> dict:
-    low, high = np.percentile(deltas, [100 * ALPHA / 2, 100 * (1 - ALPHA / 2)])
-    return {"delta": full, "low": float(low), "high": float(high), "p": float(np.mean(deltas <= 0)),
+    low, high = stats.interval(deltas)
+    return {"delta": full, "low": low, "high": high, "p": float(np.mean(deltas <= 0)),
             "n_examples": n_examples, "n_langs": n_langs, "n_resamples": len(deltas)}
 
 
@@ -179,7 +140,7 @@ def _zero_filled(ttask, base: dict, other: dict) -> tuple[dict, dict]:
         b = {r["id"]: r for r in base[lang]}
         o = {r["id"]: r for r in other[lang]}
         ids = sorted(set(b) | set(o))
-        zero = {k: 0 for k in STAT_KEYS}
+        zero = {k: 0 for k in stats.STAT_KEYS}
         out_b[lang] = [b.get(i) or {**zero, "id": i} for i in ids]
         out_o[lang] = [o.get(i) or {**zero, "id": i} for i in ids]
     return out_b, out_o

@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 
-from .. import tasks as T
+from xstilts import tasks as T
 
 # chance level of each target's primary metric on the micro benchmark (balanced labels; spans: ~0)
 CHANCE = {"xnli": 33.3, "pawsx": 50.0, "udpos": None, "panx": None, "xquad": None, "mlqa": None,
@@ -61,7 +61,7 @@ def per_language(tidy: pd.DataFrame) -> str:
     control, the baseline, every intermediate model; `margin` = baseline - control."""
     d = tidy[(tidy.split == "test") & (tidy.family == "clean")]
     d = d[d.apply(lambda r: r.metric == T.get(r.ttask).metric, axis=1)]
-    from .tables import ITASK_ORDER, _ordered
+    from xstilts.report.tables import ITASK_ORDER, _ordered
     itasks = _ordered(d[d.encoder == "pretrained"].itask.unique(), ITASK_ORDER)
     cols = ["random-init"] + itasks
     lines = ["| target | lang | n | " + " | ".join(cols) + " | margin |", "|---" * (len(cols) + 4) + "|"]
