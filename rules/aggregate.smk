@@ -22,5 +22,6 @@ rule aggregate_results:
         conda_env("report")
     params:
         data=lambda w, input: os.path.dirname(input.data),
+        schema=RESULTS_SCHEMA,
     script:
         "../scripts/aggregate_results.py"

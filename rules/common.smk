@@ -133,6 +133,10 @@ ISEED = config["intermediate_seed"]
 PERTURBED = "resources/perturbed"
 HOMOGLYPHS = f"{PERTURBED}/homoglyphs.json"
 GPUS = 1 if config["scale"] == "paper" else 0
+# the tidy table's row schema, read by aggregate_results from the checkout, whatever the working directory
+RESULTS_SCHEMA = os.path.join(
+    workflow.basedir, "rules", "schemas", "results.schema.yaml"
+)
 
 
 def conda_env(stage):
@@ -344,7 +348,8 @@ import shutil
 
 from xstilts.report import frozen as _F
 
-FROZEN = "paper/frozen"
+PAPER = "paper"  # generated tables, claims, numbers and figures (make_tables writes under it)
+FROZEN = f"{PAPER}/frozen"
 TABLE_STEMS = ["dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder"]
 FIGURE_STEMS = ["dev_deltas", "robustness_curves", "language_gains"]
 PAPER_OUTPUTS = (

@@ -87,6 +87,9 @@ else:
             gpu=GPUS,
         params:
             mt=config["controls"].get("mt", {}),
+            english=lambda w, input: os.path.join(
+                os.path.dirname(input.data), "lang~en", "train.jsonl"
+            ),
         script:
             "../scripts/translate_shard.py"
 

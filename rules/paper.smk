@@ -19,6 +19,7 @@ rule make_tables:
     params:
         source=lambda w: "%s (%s)" % tables_source(),
         frozen=FROZEN,
+        outdir=PAPER,
     script:
         "../scripts/make_tables.py"
 

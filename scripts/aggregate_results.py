@@ -1,7 +1,6 @@
 """Rule aggregate_results: the tidy long table (schema-validated) and the run's inventory."""
 import csv
 import io
-import json
 
 import yaml
 
@@ -12,7 +11,7 @@ from xstilts.snake import start, write_json
 log = start(snakemake)
 rows = A.tidy_rows(snakemake.config, snakemake.input.finetune, snakemake.input.retrieve,
                    snakemake.input.intermediate)
-with open("rules/schemas/results.schema.yaml", encoding="utf-8") as f:
+with open(snakemake.params.schema, encoding="utf-8") as f:
     A.validate_rows(rows, yaml.safe_load(f))
 buf = io.StringIO()
 w = csv.DictWriter(buf, fieldnames=A.COLUMNS, delimiter="\t", lineterminator="\n")

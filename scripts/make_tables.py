@@ -13,7 +13,7 @@ log.info(f"source: {snakemake.params.source}")
 if Path(snakemake.input.tidy).parent == Path(snakemake.params.frozen):
     check_manifest(snakemake.params.frozen)
 tidy = validate_tidy_file(snakemake.input.tidy)
-paths = make_all(tidy, load_inventory(snakemake.input.inventory), "paper",
+paths = make_all(tidy, load_inventory(snakemake.input.inventory), snakemake.params.outdir,
                  read_significance(snakemake.input.significance))
 missing = [p for p in snakemake.output if not Path(p).exists()]
 if missing:

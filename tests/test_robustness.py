@@ -49,6 +49,9 @@ def test_task_scores_from_summed_statistics_by_hand():
     assert float(ST.task_score("udpos", sums)) == pytest.approx(50.0)
     assert float(ST.task_score("xnli", {"correct": 7, "n_units": 9})) == pytest.approx(700 / 9)
     assert float(ST.task_score("xquad", {"f1": 1.5, "em": 1.0, "n_units": 2})) == pytest.approx(62.5)
+    # the analysis zero-fills every statistic: QA's f1 must stay the token F1, not become a span F1 of 0
+    zero = {"correct": 0, "tp": 0, "n_pred": 0, "n_gold": 0}
+    assert float(ST.task_score("xquad", {**zero, "f1": 1.5, "em": 1.0, "n_units": 2})) == pytest.approx(62.5)
     assert float(ST.task_score("udpos", {"tp": 0, "n_pred": 0, "n_gold": 0})) == 0.0
 
 

@@ -25,15 +25,17 @@ def _div(a, b):
     return np.where(b > 0, 100.0 * np.asarray(a, dtype=float) / np.where(b > 0, b, 1.0), 0.0)
 
 
-def metric_from_stats(metric: str, sums: Mapping):
+def metric_from_stats(metric: str, sums: Mapping, span: bool | None = None):
     """A corpus metric in percent from summed statistics; values may be arrays (one per resample).
 
     accuracy = correct / n_units; span f1/precision/recall from tp, n_pred, n_gold (seqeval's micro average:
     spans never cross sentences, so per-sentence counts add up to the corpus counts); QA f1/em are means over
-    questions. Zero denominators give 0."""
+    questions. `span` says which f1 is meant; by default the span one when `tp` is among the statistics (a
+    caller whose table zero-fills every statistic must say). Zero denominators give 0."""
+    span = "tp" in sums if span is None else span
     if metric == "accuracy":
         return _div(sums["correct"], sums["n_units"])
-    if "tp" in sums and metric in ("f1", "precision", "recall"):
+    if span and metric in ("f1", "precision", "recall"):
         p, r = _div(sums["tp"], sums["n_pred"]), _div(sums["tp"], sums["n_gold"])
         if metric == "precision":
             return p
@@ -53,7 +55,8 @@ def score_metrics(ttask: str) -> tuple[str, ...]:
 def task_score(ttask: str, sums: Mapping):
     """The XTREME score of one language from summed statistics (arrays allowed: one value per resample)."""
     mets = score_metrics(ttask)
-    return sum(metric_from_stats(m, sums) for m in mets) / len(mets)
+    span = T.get(ttask).format != T.SPAN_QA  # QA's f1 is the mean token F1 over questions, never span F1
+    return sum(metric_from_stats(m, sums, span) for m in mets) / len(mets)
 
 
 def stat_matrix(rows, keys) -> np.ndarray:

@@ -177,5 +177,11 @@ def save_encoder(model: MultiTaskModel, tokenizer, outdir, info: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     enc = getattr(model.encoder, "_orig_mod", model.encoder)  # torch.compile wraps the module
     enc.save_pretrained(str(out), safe_serialization=True)
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        # tokenizer.json would record the truncation of the tokenizer's last call, which depends on which
+        # job filled a shared feature cache first; every call passes its own, so the file keeps none
+        backend.no_truncation()
+        backend.no_padding()
     tokenizer.save_pretrained(str(out))
     (out / "xstilts_run.json").write_text(json.dumps(info, indent=1, sort_keys=True), encoding="utf-8")
