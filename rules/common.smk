@@ -353,10 +353,15 @@ FROZEN = f"{PAPER}/frozen"
 TABLE_STEMS = ["dev_deltas", "xtreme_test", "controls", "robustness", "control_encoder"]
 FIGURE_STEMS = ["dev_deltas", "robustness_curves", "language_gains"]
 PAPER_OUTPUTS = (
-    ["paper/claims.tex", "paper/claims.csv", "paper/claims.md", "paper/numbers.tex"]
-    + [f"paper/tables/{s}.{e}" for s in TABLE_STEMS for e in ("tex", "csv")]
-    + ["paper/tables/significance.csv"]
-    + [f"paper/figures/{s}.{e}" for s in FIGURE_STEMS for e in ("pdf", "png")]
+    [
+        f"{PAPER}/claims.tex",
+        f"{PAPER}/claims.csv",
+        f"{PAPER}/claims.md",
+        f"{PAPER}/numbers.tex",
+    ]
+    + [f"{PAPER}/tables/{s}.{e}" for s in TABLE_STEMS for e in ("tex", "csv")]
+    + [f"{PAPER}/tables/significance.csv"]
+    + [f"{PAPER}/figures/{s}.{e}" for s in FIGURE_STEMS for e in ("pdf", "png")]
 )
 # In the HTML report (snakemake --report): figures, the claims and the tables' numbers, with captions.
 REPORTED = {

@@ -19,7 +19,8 @@ rule make_tables:
     params:
         source=lambda w: "%s (%s)" % tables_source(),
         frozen=FROZEN,
-        outdir=PAPER,
+        # PAPER_OUTPUTS[0] is PAPER/claims.tex: the folder make_all writes under
+        outdir=lambda w, output: os.path.dirname(output[0]),
     script:
         "../scripts/make_tables.py"
 

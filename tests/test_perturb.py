@@ -105,6 +105,14 @@ def test_clusters_keep_combining_marks_on_their_base():
     assert P.clusters("قدّم") == ["ق", "دّ", "م"]
 
 
+def test_clusters_are_unicode_extended_graphemes():
+    """What `regex`'s \\X adds over a base-plus-marks rule: a flag (two regional indicators), a conjoining-jamo
+    Hangul syllable and an emoji ZWJ sequence are one cluster each, so no edit splits them."""
+    assert P.clusters("🇩🇪x") == ["🇩🇪", "x"]
+    assert P.clusters("\u1100\u1161\u11a8!") == ["\u1100\u1161\u11a8", "!"]
+    assert P.clusters("👩\u200d👧 a") == ["👩\u200d👧", " ", "a"]
+
+
 def test_script_of():
     assert P.script_of("a") == "LATIN" and P.script_of("ж") == "CYRILLIC" and P.script_of("λ") == "GREEK"
     assert P.script_of("س") == "ARABIC" and P.script_of("क") == "DEVANAGARI" and P.script_of("我") == "HAN"
