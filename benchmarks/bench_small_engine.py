@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from xstilts.data import bundle as B
 from xstilts import tasks as T
-from xstilts.train.features import collate, encode
-from xstilts.models.modeling import MultiTaskModel, load_encoder, make_head
+from xstilts.data import bundle as B
 from xstilts.env import autocast
+from xstilts.models.modeling import MultiTaskModel, load_encoder, make_head
+from xstilts.train.features import collate, encode
 from xstilts.train.loop import freeze_bottom_layers, freeze_word_embeddings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ import io
 
 import yaml
 
-from xstilts.report import aggregate as A
 from xstilts.records import atomic_write_text
+from xstilts.report import aggregate as A
 from xstilts.snake import start, write_json
 
 log = start(snakemake)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from xstilts import tasks as T
 from xstilts.perturb import attack as A
 from xstilts.perturb import core as P
-from xstilts import tasks as T
 
 from test_perturb import needs_real, xnli_records
 

@@ -21,12 +21,12 @@ import yaml
 
 from conftest import REPO
 from workflow import copy_workflow, snakemake
-from xstilts.train import jobs
+from xstilts.data.micro import generate
+from xstilts.models.pretrain import build_tokenizer, pretrain_mlm
+from xstilts.perturb.sets import perturb_task
 from xstilts.retrieve import job as RJ
 from xstilts.retrieve import search as RT
-from xstilts.data.micro import generate
-from xstilts.perturb.sets import perturb_task
-from xstilts.models.pretrain import build_tokenizer, pretrain_mlm
+from xstilts.train import jobs
 
 LANGS = ["en", "xl", "xk"]
 MICRO = {"n_train": 40, "n_dev": 12, "n_test": 12, "n_mlm": 300, "bucc_sentences": 30, "bucc_gold": 8,

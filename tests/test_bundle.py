@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from conftest import REPO
-from xstilts.data import bundle as B
-from xstilts.data.bundle import build as BB
-from xstilts.data import hub as H
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.data import bundle as B
+from xstilts.data import hub as H
+from xstilts.data.bundle import build as BB
 
 BUNDLE = REPO / "data" / "small"
 SMALL = REPO / "config" / "small.yaml"

@@ -9,11 +9,11 @@ import pytest
 
 from conftest import REPO
 from test_hub import FakeHub, _glue_mnli, _hellaswag_rows, _no_fetch, _squad_rows, _tar_bz2, _xnli_tables
+from xstilts import records as R
+from xstilts import tasks as T
 from xstilts.data import hub as H
 from xstilts.data import loaders as L
 from xstilts.data import prepare as P
-from xstilts import records as R
-from xstilts import tasks as T
 from workflow import snakemake
 from xstilts.records import RecordError
 

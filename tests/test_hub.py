@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.data import hub as H
-from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.data import hub as H
+from xstilts.data import loaders as L
 from xstilts.records import RecordError
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.data import loaders as L
 from xstilts.records import RecordError
 
 

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from xstilts.train import metrics as M
 from xstilts import tasks as T
+from xstilts.train import metrics as M
 
 
 # ---------------------------------------------------------------------------------------------- accuracy

@@ -5,11 +5,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from xstilts.train import features as F
-from xstilts.data import loaders as L
 from xstilts import tasks as T
+from xstilts.data import loaders as L
 from xstilts.models.modeling import MultiTaskModel, build_micro_encoder, load_encoder, make_head, save_encoder, \
     train_tokenizer
+from xstilts.train import features as F
 
 ARCH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
         "max_position_embeddings": 514}

@@ -15,13 +15,13 @@ import pytest
 from conftest import REPO
 from workflow import assert_image_drawn, copy_workflow, snakemake, snakemake_ok
 from test_report import EFFECT, make_inventory, make_sig, make_tidy
-from xstilts.train import metrics as M
 from xstilts import records as R
 from xstilts.report import claims as C
 from xstilts.report import frozen as F
 from xstilts.report import latex
 from xstilts.report import make_all
 from xstilts.report import significance as S
+from xstilts.train import metrics as M
 
 # --------------------------------------------------------------------------------------------------------------
 # significance

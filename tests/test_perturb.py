@@ -11,9 +11,9 @@ import pytest
 
 from conftest import REAL
 
-from xstilts.perturb import core as P
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.perturb import core as P
 
 needs_real = pytest.mark.usefixtures("real")  # skips, saying why, when ../shared is missing
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from xstilts import records as R
+from xstilts import tasks as T
 from xstilts.perturb import core as P
 from xstilts.perturb import families as F
 from xstilts.perturb import sets as PS
-from xstilts import records as R
-from xstilts import tasks as T
 
 from test_perturb import UDHR, conllu_records, needs_real, tatoeba_records, xnli_records, xquad_records
 

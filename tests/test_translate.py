@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from xstilts.data import loaders as L
 from xstilts import records as R
+from xstilts.data import loaders as L
 from xstilts.data import translate as X
 
 import tiny_seq2seq

@@ -31,9 +31,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
-from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.data import loaders as L
 from xstilts.data.bundle import BundleError, Omitted
 from xstilts.records import RecordError
 

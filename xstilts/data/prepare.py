@@ -22,9 +22,9 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from xstilts.data import loaders as L
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.data import loaders as L
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xstilts.perturb import core as P
 from xstilts import tasks as T
+from xstilts.perturb import core as P
 
 ATTACK_FIELDS = ("text_a", "text_b")
 

@@ -18,9 +18,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from xstilts.perturb import core as P
 from xstilts import records as R
 from xstilts import tasks as T
+from xstilts.perturb import core as P
 
 
 class ResourceError(ValueError):

@@ -25,10 +25,10 @@ import pandas as pd
 
 from xstilts import stats
 from xstilts import tasks as T
-from xstilts.report.aggregate import wildcards_of
 from xstilts.records import atomic_write_text, read_examples
 from xstilts.report import tables as tb
 from xstilts.report import typeset as ts
+from xstilts.report.aggregate import wildcards_of
 
 STATS = list(stats.STAT_KEYS)
 GROUP = ["encoder", "itask", "seed", "ttask", "lang", "split", "family", "severity"]

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from xstilts import stats
-from xstilts.report.aggregate import wildcards_of
 from xstilts.records import atomic_write_text
+from xstilts.report.aggregate import wildcards_of
 
 COLUMNS = ["encoder", "itask", "reference", "ttask", "split", "seed", "lang", "delta", "low", "high", "p",
            "significant", "n_examples", "n_langs", "n_resamples"]

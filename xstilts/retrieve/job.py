@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from xstilts import records as R
-from xstilts.perturb.sets import perturbed_sets
 from xstilts import tasks as T
+from xstilts.perturb.sets import perturbed_sets
 
 MANIFEST_KEY = "__manifest__"
 

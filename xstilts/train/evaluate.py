@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from xstilts.train import metrics as M
 from xstilts import tasks as T
+from xstilts.train import metrics as M
 from xstilts.train.features import Encoded, collate, lengths
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from xstilts.train import evaluate as E
 from xstilts import tasks as T
 from xstilts.env import autocast
+from xstilts.train import evaluate as E
 from xstilts.train.features import Encoded, collate, length_grouped_batches, lengths, mlm_batch
 
 

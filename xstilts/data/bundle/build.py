@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xstilts.data import loaders as L
 from xstilts import tasks as T
+from xstilts.data import loaders as L
 
 from xstilts.data.bundle import SOURCES, COLUMNS, BundleError, Entry, _sha256
 

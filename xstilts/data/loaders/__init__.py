@@ -23,19 +23,19 @@ a missing gold label is an error, since an unlabelled row cannot become a record
 """
 from __future__ import annotations
 
-from xstilts.data.loaders.common import (BAD_ROW_POLICIES, Located, SPLITS, _Out, _lines, _row, bad_rows, csv_rows,
-                                         jsonl_rows)  # noqa: F401
 from xstilts.data.loaders.classification import (NLI_ALIASES, anli_from_csv, classification_from_hub_rows,
                                                  mnli_from_glue_tsv, mnli_from_jiant_jsonl, nli_from_hub_rows,
                                                  nli_from_jsonl, pawsx_from_hub_rows, pawsx_from_tsv, qqp_from_tsv,
                                                  sst2_from_tsv, xnli_from_hub_rows, xnli_from_xglue_tsv,
                                                  xnli_from_xtreme_rows)  # noqa: F401
-from xstilts.data.loaders.tagging import (UDPOS_LANGUAGES, panx_from_hub_rows, panx_from_truth_csv,
-                                          strip_lang_prefix, udpos_from_conllu, udpos_from_hub_rows)  # noqa: F401
+from xstilts.data.loaders.common import (BAD_ROW_POLICIES, Located, SPLITS, _Out, _lines, _row, bad_rows, csv_rows,
+                                         jsonl_rows)  # noqa: F401
+from xstilts.data.loaders.multiple_choice import (COSMOSQA_COLUMNS, commonsenseqa_from_rows, cosmosqa_from_rows,
+                                                  hellaswag_from_rows)  # noqa: F401
 from xstilts.data.loaders.qa import (TYDIQA_LANGS, check_english_only, fix_answer, qa_from_rows, squad_from_json,
                                      squad_v2_from_json, tydiqa_language, tydiqa_split, tydiqa_split_indexed)  # noqa: F401
 from xstilts.data.loaders.retrieval import (BUCC_SPLITS, TATOEBA_ISO3, bucc_from_hub_rows, bucc_from_raw,
                                             tatoeba_from_files, tatoeba_from_hub_rows)  # noqa: F401
-from xstilts.data.loaders.multiple_choice import (COSMOSQA_COLUMNS, commonsenseqa_from_rows, cosmosqa_from_rows,
-                                                  hellaswag_from_rows)  # noqa: F401
+from xstilts.data.loaders.tagging import (UDPOS_LANGUAGES, panx_from_hub_rows, panx_from_truth_csv,
+                                          strip_lang_prefix, udpos_from_conllu, udpos_from_hub_rows)  # noqa: F401
 from xstilts.data.loaders.write import (swap_in_folder, write_task)  # noqa: F401

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from xstilts import tasks as T
-from xstilts.records import RecordError
 from xstilts.data.loaders.common import _Out, _fail, _get, _int, _json, _nfc, _row, _rows, _seq
+from xstilts.records import RecordError
 
 # TyDiQA ids start with the language name (`english-…`) [HUB_SCHEMAS §1.7].
 TYDIQA_LANGS = {"arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi", "indonesian": "id",

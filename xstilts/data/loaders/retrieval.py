@@ -7,8 +7,8 @@ from typing import NoReturn
 
 from xstilts import records as R
 from xstilts import tasks as T
-from xstilts.records import RecordError
 from xstilts.data.loaders.common import _Out, _fail, _get, _lines, _nfc, _row, _rows
+from xstilts.records import RecordError
 
 # Tatoeba (LASER v1) ISO 639-3 codes of the 36 XTREME languages -> the 2-letter codes used elsewhere.
 TATOEBA_ISO3 = {"afr": "af", "ara": "ar", "ben": "bn", "bul": "bg", "deu": "de", "cmn": "zh", "ell": "el",

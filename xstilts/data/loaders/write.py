@@ -13,8 +13,8 @@ from typing import Any
 
 from xstilts import records as R
 from xstilts import tasks as T
-from xstilts.records import RecordError
 from xstilts.data.loaders.common import SPLITS
+from xstilts.records import RecordError
 
 # ---------------------------------------------------------------------------------------------------------------
 # writing a task folder
