@@ -14,6 +14,7 @@ from xstilts import tasks as T
 from xstilts.data import hub as H
 from xstilts.data import loaders as L
 from xstilts.data import prepare as P
+from xstilts.data import sources as SRC
 from workflow import snakemake
 from xstilts.records import RecordError
 
@@ -127,7 +128,7 @@ def test_bucc_malformed_line_names_file_and_line(tmp_path):
     en = "en-0\tA sentence.\nen-1\tAnother.\nen-2\tOne more.\n"
     gold = "de-0\ten-0\nde-1\ten-1\nde-2\ten-2\n"
     d = "bucc2018/de-en/de-en"
-    blobs = {H.BUCC_URL.format(lang="de", release=rel): _tar_bz2({f"{d}.{rel}.de": de, f"{d}.{rel}.en": en,
+    blobs = {SRC.BUCC_URL.format(lang="de", release=rel): _tar_bz2({f"{d}.{rel}.de": de, f"{d}.{rel}.en": en,
                                                                   f"{d}.{rel}.gold": gold})
              for rel in ("sample", "training")}
     fetch = lambda u: io.BytesIO(blobs[u])  # noqa: E731

@@ -15,6 +15,7 @@ from xstilts import records as R
 from xstilts import tasks as T
 from xstilts.data import hub as H
 from xstilts.data import loaders as L
+from xstilts.data import sources as SRC
 from xstilts.records import RecordError
 
 
@@ -82,9 +83,9 @@ def _squad_rows(path):
 
 
 def test_sources_cover_every_task():
-    assert set(H.SOURCES) == set(T.TASKS)
+    assert set(SRC.SOURCES) == set(T.TASKS)
     known = set(H.CONVERTERS) | set(H.FILE_CONVERTERS) | {"mlm", "mlm_xz", "bucc", "ccgbank"}
-    for task, src in H.SOURCES.items():
+    for task, src in SRC.SOURCES.items():
         for p in src.parts:
             assert p.split in L.SPLITS, (task, p)
             for q in (p, *p.alternatives):
@@ -131,9 +132,9 @@ def test_xnli(real, tmp_path):
     de_dev, _ = R.load_split(tmp_path, "xnli", "de", "dev")
     assert de_dev[0]["text_b"] == "Ich habe nicht wieder mit ihm gesprochen." and de_dev[0]["label"] == 2
     # English training = MNLI; pinned revisions reach the loader and the provenance
-    assert hub.requested(repo="nyu-mll/glue")[0]["revision"] == H.DEFAULT_REVISIONS["nyu-mll/glue"]
-    assert {c["revision"] for c in hub.requested(repo="facebook/xnli")} == {H.DEFAULT_REVISIONS["facebook/xnli"]}
-    assert meta["provenance"]["revisions"]["facebook/xnli"] == H.DEFAULT_REVISIONS["facebook/xnli"]
+    assert hub.requested(repo="nyu-mll/glue")[0]["revision"] == SRC.DEFAULT_REVISIONS["nyu-mll/glue"]
+    assert {c["revision"] for c in hub.requested(repo="facebook/xnli")} == {SRC.DEFAULT_REVISIONS["facebook/xnli"]}
+    assert meta["provenance"]["revisions"]["facebook/xnli"] == SRC.DEFAULT_REVISIONS["facebook/xnli"]
     assert not hub.requested(config="xl") and not hub.requested(repo="facebook/xnli", split="train")
     assert any("de/dev: 60 records" in m for m in logs)
 
@@ -195,7 +196,7 @@ def _tydiqa_rows(real):
 
 def test_tydiqa_english_only_training(real, tmp_path):
     ar, en = _tydiqa_rows(real)
-    t = H._TYDI
+    t = SRC._TYDI
     tables = {(t, "secondary_task", "train"): [ar[0], en[0], dict(ar[0], id="arabic-1-2"), en[1]],
               (t, "secondary_task", "validation"): [ar[0], en[2]]}
     meta = H.download_task("tydiqa", tmp_path, ["en", "ar", "de"], load=FakeHub(tables), fetch=_no_fetch,
@@ -212,7 +213,7 @@ def test_tydiqa_english_only_training(real, tmp_path):
     # the guards behind the filter
     with pytest.raises(RecordError, match="non-English TyDiQA id 'arabic-"):
         L.check_english_only(ar_test, "train")
-    part = H.SOURCES["tydiqa"].parts[0]
+    part = SRC.SOURCES["tydiqa"].parts[0]
     with pytest.raises(ValueError, match="English only"):
         H.CONVERTERS["tydiqa_en"](tables[(t, "secondary_task", "train")], "ar", "x", part, "tydiqa")
     # a configured TyDiQA language without rows is an error, not a silently missing language
@@ -225,16 +226,16 @@ def test_tydiqa_falls_back_to_xtreme_when_repo_is_script_only(real, tmp_path):
     ar, en = _tydiqa_rows(real)
     tables = {("google/xtreme", "tydiqa", "train"): en[:2], ("google/xtreme", "tydiqa", "validation"): [ar[0], en[2]]}
     logs = []
-    hub = FakeHub(tables, fail={H._TYDI})
+    hub = FakeHub(tables, fail={SRC._TYDI})
     meta = H.download_task("tydiqa", tmp_path, ["en", "ar"], load=hub, fetch=_no_fetch, log=logs.append)
     _check_written(tmp_path, "tydiqa", meta)
     used = meta["provenance"]["sources"]
     assert {u["repo"] for u in used} == {"google/xtreme"}
-    assert all(u["fallback_for"].startswith(H._TYDI) for u in used)
+    assert all(u["fallback_for"].startswith(SRC._TYDI) for u in used)
     assert any("no longer supported" in m for m in logs)
     # with the repo pinned, no other data are substituted
     with pytest.raises(RuntimeError, match="no source could be read"):
-        H.download_task("tydiqa", tmp_path / "pinned", ["en"], revisions={H._TYDI: "b" * 40}, load=hub,
+        H.download_task("tydiqa", tmp_path / "pinned", ["en"], revisions={SRC._TYDI: "b" * 40}, load=hub,
                        fetch=_no_fetch, log=lambda m: None)
 
 
@@ -303,7 +304,7 @@ def test_squad_v2_unanswerable(real, tmp_path):
     assert meta["splits"] == {"en": ["train", "dev"]} and meta["counts"]["en"] == {"train": len(rows), "dev": 10}
     train, _ = R.load_split(tmp_path, "squad_v2", "en", "train")
     assert sum(1 for r in train if r["answers"] == {"text": [], "answer_start": []}) == n_impossible
-    assert hub.calls[0]["revision"] == H.DEFAULT_REVISIONS[r2]
+    assert hub.calls[0]["revision"] == SRC.DEFAULT_REVISIONS[r2]
 
 
 # ------------------------------------------------------------------------------------------------------ HellaSwag
@@ -320,7 +321,7 @@ def test_hellaswag_string_label_from_parquet_branch(real, tmp_path):
     hub = FakeHub({(hs, "default", "train"): hub_rows, (hs, "default", "validation"): hub_rows[:1]})
     meta = H.download_task("hellaswag", tmp_path, ["en"], load=hub, fetch=_no_fetch, log=lambda m: None)
     _check_written(tmp_path, "hellaswag", meta)
-    assert all(c["parquet_layout"] and c["revision"] == H.PARQUET_BRANCH for c in hub.calls)
+    assert all(c["parquet_layout"] and c["revision"] == SRC.PARQUET_BRANCH for c in hub.calls)
     train, _ = R.load_split(tmp_path, "hellaswag", "en", "train")
     assert [r["label"] for r in train] == [r["label"] for r in raw] == [3, 3]
     assert train[0] == {"id": "24", "context": "A man is sitting on a roof.", "question": "he",
@@ -338,7 +339,7 @@ def test_hellaswag_raw_fallback(real, tmp_path):
     meta = H.download_task("hellaswag", tmp_path, ["en"], load=FakeHub({}, fail={"Rowan/hellaswag"}), fetch=fetch,
                           log=lambda m: None)
     _check_written(tmp_path, "hellaswag", meta)
-    assert fetched == [H.HELLASWAG_URL.format(split="train"), H.HELLASWAG_URL.format(split="val")]
+    assert fetched == [SRC.HELLASWAG_URL.format(split="train"), SRC.HELLASWAG_URL.format(split="val")]
     used = meta["provenance"]["sources"]
     assert all(len(u["sha256"]) == 64 and u["fallback_for"].startswith("Rowan/hellaswag") for u in used)
 
@@ -365,8 +366,8 @@ def test_bucc_from_raw_tarballs(tmp_path):
         d = f"bucc2018/de-en/de-en.{rel}"
         return _tar_bz2({f"{d}.de": de, f"{d}.en": en, f"{d}.gold": gold})
 
-    blobs = {H.BUCC_URL.format(lang="de", release="sample"): release("sample", 4),
-             H.BUCC_URL.format(lang="de", release="training"): release("training", 6)}
+    blobs = {SRC.BUCC_URL.format(lang="de", release="sample"): release("sample", 4),
+             SRC.BUCC_URL.format(lang="de", release="training"): release("training", 6)}
     meta = H.download_task("bucc", tmp_path, ["en", "de"], load=FakeHub({}), fetch=lambda u: io.BytesIO(blobs[u]),
                           log=lambda m: None)
     _check_written(tmp_path, "bucc", meta)
@@ -433,7 +434,7 @@ def test_mlm_corpus_capped_stream(tmp_path):
     de, _ = R.load_split(tmp_path, "mlm_corpus", "de", "train")
     assert [r["text"] for r in de] == ["Erster Satz.", "Zweiter Satz.", "Dritter Satz."]
     assert de[2] == {"id": "cc100-de-3", "lang": "de", "text": "Dritter Satz."}
-    assert all(c["streaming"] and c["parquet_layout"] and c["revision"] == H.PARQUET_BRANCH for c in hub.calls)
+    assert all(c["streaming"] and c["parquet_layout"] and c["revision"] == SRC.PARQUET_BRANCH for c in hub.calls)
     assert meta["provenance"]["pool_lines"] == 3
 
 
@@ -453,7 +454,7 @@ def test_every_target_with_a_dev_split_has_it_in_every_language():
     no dev set are the one documented exception."""
     from xstilts import tasks as T
     for task in T.TARGET_TASKS:
-        src = H.SOURCES.get(task)
+        src = SRC.SOURCES.get(task)
         if src is None:
             continue
         for part in (p for p in src.parts if p.split == "dev"):
@@ -461,6 +462,6 @@ def test_every_target_with_a_dev_split_has_it_in_every_language():
                 continue
             missing = set(src.languages) - set(part.langs)
             if task == "udpos":
-                assert missing == set(H.UDPOS_NO_DEV), missing
+                assert missing == set(SRC.UDPOS_NO_DEV), missing
             elif task != "bucc":
                 raise AssertionError(f"{task}: dev part limited to {part.langs}; missing {sorted(missing)}")

@@ -61,8 +61,8 @@ def task_score(ttask: str, sums: Mapping):
 
 def stat_matrix(rows, keys) -> np.ndarray:
     """Per-example statistics as an (examples x keys) float matrix; a missing or None value is 0."""
-    return np.array([[float(r.get(k) or 0.0) for k in keys] for r in rows], dtype=float).reshape(len(rows),
-                                                                                                   len(keys))
+    out = np.array([[float(r.get(k) or 0.0) for k in keys] for r in rows], dtype=float)
+    return out.reshape(len(rows), len(keys))  # (0, k) for no rows, not (0,)
 
 
 def stat_keys(*row_lists) -> list[str]:

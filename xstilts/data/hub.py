@@ -37,8 +37,8 @@ from xstilts.data import loaders as L
 from xstilts.data.bundle import BundleError, Omitted
 from xstilts.records import RecordError
 
-from xstilts.data.sources import (BUCC_URL, DEFAULT_REVISIONS, HELLASWAG_URL, PARQUET_BRANCH, PUBLISHED_MT, Part,
-                                  SOURCES, Source, UDPOS_NO_DEV, XQUAD_LANGS, _TYDI, _fmt, mlm_corpus_source)  # noqa: F401 (tests read the table here too)
+from xstilts.data.sources import (DEFAULT_REVISIONS, PARQUET_BRANCH, PUBLISHED_MT, SOURCES, Part, Source, _fmt,
+                                    mlm_corpus_source)
 # ---------------------------------------------------------------------------------------------------------------
 # I/O hooks (the only network access)
 

@@ -61,11 +61,10 @@ from dataclasses import dataclass, field as _dc_field
 from typing import Callable, Iterable, Mapping, Sequence
 
 from xstilts import records as R
-# the text units every family works on (re-exported: `core` is the stage's one entry point for families)
 from xstilts import tasks as T
-from xstilts.perturb.text import (ALPHABETS, MIN_OWN_LETTERS, SPACELESS_SCRIPTS, Unit, _POOL_CATEGORIES,  # noqa: F401
-                                  _is_punct, _is_wordish, _spaceless_letter, clusters, script_of, segment,
-                                  token_unit)
+# the text units; `clusters` is re-exported so families and tests reach the stage's units through `core`
+from xstilts.perturb.text import (ALPHABETS, MIN_OWN_LETTERS, _POOL_CATEGORIES, Unit, _is_wordish, clusters,  # noqa: F401
+                                  script_of, segment, token_unit)
 
 
 class NotApplicable(ValueError):
